@@ -1,0 +1,19 @@
+//! The AWS side: one SDK configuration, per-region clients, and typed operations that the
+//! Rhai host calls. Every call goes through [`Aws::call`], which writes the audit trail.
+
+mod audit;
+mod clients;
+mod error;
+mod images;
+mod kms;
+mod s3;
+mod sharing;
+mod ssm;
+
+pub use audit::{AuditLog, AuditRun};
+pub use clients::{Aws, AwsOptions};
+pub use error::AwsError;
+pub use images::{CopyRequest, CreateRequest, ImageInfo, ImageState, SnapshotInfo};
+pub use kms::KeyInfo;
+pub use sharing::{Change, LaunchPermissions};
+pub use ssm::CommandResult;

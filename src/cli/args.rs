@@ -1,0 +1,104 @@
+//! Command-line arguments, parsed by clap, before any validation.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Scripted, resumable AMI distribution to partner AWS accounts.
+#[derive(Debug, Parser)]
+#[command(name = "amirun", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// AWS region for calls without an explicit region (default: AWS_REGION or the profile's)
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Named AWS profile (default: AWS_PROFILE or "default")
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// Endpoint URL for every AWS service, such as a local emulator (default: AWS_ENDPOINT_URL)
+    #[arg(long, global = true)]
+    pub endpoint_url: Option<String>,
+    /// More log output on stderr: -v for info, -vv for debug, -vvv for trace (RUST_LOG overrides)
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Format of results on stdout
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, global = true)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a runbook, journaling each change so that a stopped run can be resumed
+    Run(RunArgs),
+    /// Show the changes a runbook would make, without making any
+    Plan(PlanArgs),
+    /// Check a runbook and the partner scripts it loads, without any AWS call
+    Check(CheckArgs),
+    /// Print a runbook's name, version, description and parameters
+    Describe(DescribeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ParamArgs {
+    /// A runbook parameter, NAME=VALUE (repeatable)
+    #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Runbook file
+    pub runbook: PathBuf,
+    #[command(flatten)]
+    pub params: ParamArgs,
+    /// Folder for the journal, the lock and the audit trail
+    #[arg(long, default_value = ".amirun", env = "AMIRUN_STATE_DIR")]
+    pub state_dir: PathBuf,
+    /// Start a new run even though an unfinished or finished journal exists for this runbook
+    #[arg(long)]
+    pub restart: bool,
+    /// Allow sharing images publicly (the target "all")
+    #[arg(long)]
+    pub allow_public: bool,
+    /// First interval between status polls, in seconds; it backs off from there
+    #[arg(long, value_name = "SECONDS", env = "AMIRUN_POLL_INTERVAL")]
+    pub poll_interval: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Runbook file
+    pub runbook: PathBuf,
+    #[command(flatten)]
+    pub params: ParamArgs,
+    /// Allow sharing images publicly (the target "all") in the plan
+    #[arg(long)]
+    pub allow_public: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Runbook file
+    pub runbook: PathBuf,
+    #[command(flatten)]
+    pub params: ParamArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DescribeArgs {
+    /// Runbook file
+    pub runbook: PathBuf,
+}

@@ -1,0 +1,288 @@
+//! The state that host functions share during one runbook run or REPL session.
+
+use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::plan::{ImageRef, Plan, PlannedChange};
+use super::HostError;
+use crate::aws::{Aws, AwsOptions, ImageInfo};
+use crate::journal::{Journal, StepLookup};
+use crate::types::{AccountId, ImageId, Region};
+
+/// Whether changes are made or only recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Execute,
+    Plan,
+}
+
+/// Settings that come from the command line.
+#[derive(Debug, Clone)]
+pub struct HostSettings {
+    pub aws: AwsOptions,
+    pub allow_public: bool,
+    /// First poll interval of waits; it backs off from there.
+    pub poll_interval: Duration,
+    /// Upper bound of the poll interval.
+    pub max_poll_interval: Duration,
+}
+
+impl Default for HostSettings {
+    fn default() -> Self {
+        Self {
+            aws: AwsOptions::default(),
+            allow_public: false,
+            poll_interval: Duration::from_secs(2),
+            max_poll_interval: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What tags and records name a run by.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunInfo {
+    pub runbook: String,
+    pub version: String,
+    pub hash: String,
+    pub run_id: String,
+    pub started: String,
+}
+
+/// Files a run loaded, for the content hash.
+#[derive(Debug, Default, Clone)]
+pub struct LoadedSources {
+    pub files: Vec<(String, String)>,
+}
+
+/// Shared by all host functions of one engine.
+pub struct HostContext {
+    runtime: tokio::runtime::Handle,
+    pub settings: HostSettings,
+    aws: OnceCell<Arc<Aws>>,
+    pub mode: Cell<Mode>,
+    pub run: RefCell<Option<RunInfo>>,
+    /// The folder that relative script paths start from.
+    pub base_dir: RefCell<PathBuf>,
+    pub plan: RefCell<Plan>,
+    pub journal: RefCell<Option<Journal>>,
+    pub sources: Rc<RefCell<LoadedSources>>,
+    image_regions: RefCell<HashMap<ImageId, Region>>,
+    /// Images this run created or copied, which may briefly be unknown to DescribeImages.
+    fresh_images: RefCell<HashSet<ImageId>>,
+    /// Descriptions of available images, which do not change.
+    available: RefCell<HashMap<ImageId, ImageInfo>>,
+    caller: RefCell<Option<AccountId>>,
+    mutations: Cell<usize>,
+    cancel: Arc<tokio::sync::Notify>,
+}
+
+impl HostContext {
+    pub fn new(runtime: tokio::runtime::Handle, settings: HostSettings, base_dir: PathBuf) -> Self {
+        Self {
+            runtime,
+            settings,
+            aws: OnceCell::new(),
+            mode: Cell::new(Mode::Execute),
+            run: RefCell::new(None),
+            base_dir: RefCell::new(base_dir),
+            plan: RefCell::new(Plan::default()),
+            journal: RefCell::new(None),
+            sources: Rc::new(RefCell::new(LoadedSources::default())),
+            image_regions: RefCell::new(HashMap::new()),
+            fresh_images: RefCell::new(HashSet::new()),
+            available: RefCell::new(HashMap::new()),
+            caller: RefCell::new(None),
+            mutations: Cell::new(0),
+            cancel: Arc::new(tokio::sync::Notify::new()),
+        }
+    }
+
+    /// The handle that cancels the call in progress (Ctrl-C in the REPL).
+    pub fn cancel_handle(&self) -> Arc<tokio::sync::Notify> {
+        Arc::clone(&self.cancel)
+    }
+
+    pub fn is_plan(&self) -> bool {
+        self.mode.get() == Mode::Plan
+    }
+
+    /// Number of mutating steps attempted so far (plan mode records none).
+    pub fn mutations(&self) -> usize {
+        self.mutations.get()
+    }
+
+    /// Runs an SDK future to completion from the engine thread. The engine never runs on a
+    /// runtime worker, so blocking here cannot stall the runtime.
+    pub fn block_on<T>(
+        &self,
+        future: impl Future<Output = Result<T, HostError>>,
+    ) -> Result<T, HostError> {
+        let cancel = Arc::clone(&self.cancel);
+        self.runtime.block_on(async move {
+            tokio::select! {
+                result = future => result,
+                () = cancel.notified() => Err(HostError::Cancelled),
+            }
+        })
+    }
+
+    /// The AWS connection, loaded on first use so that commands that need no AWS call
+    /// never read credentials.
+    pub fn aws(&self) -> Result<Arc<Aws>, HostError> {
+        if let Some(aws) = self.aws.get() {
+            return Ok(Arc::clone(aws));
+        }
+        let options = self.settings.aws.clone();
+        let aws = self
+            .runtime
+            .block_on(Aws::load(&options))
+            .map_err(|error| HostError::failed("ConfigurationError", format!("{error:#}")))?;
+        let aws = Arc::new(aws);
+        let _ = self.aws.set(Arc::clone(&aws));
+        Ok(aws)
+    }
+
+    pub fn loaded_aws(&self) -> Option<Arc<Aws>> {
+        self.aws.get().cloned()
+    }
+
+    /// The region an option names, else the default region.
+    pub fn region_or_default(&self, region: Option<Region>) -> Result<Region, HostError> {
+        match region {
+            Some(region) => Ok(region),
+            None => Ok(self.aws()?.default_region().clone()),
+        }
+    }
+
+    /// The region of an image: the option if given, else where this session saw it, else
+    /// the default region.
+    pub fn image_region(
+        &self,
+        image: &ImageRef,
+        option: Option<Region>,
+    ) -> Result<Region, HostError> {
+        if let Some(region) = option {
+            return Ok(region);
+        }
+        match image {
+            ImageRef::Planned(planned) => Ok(planned.region.clone()),
+            ImageRef::Real(id) => match self.image_regions.borrow().get(id) {
+                Some(region) => Ok(region.clone()),
+                None => self.region_or_default(None),
+            },
+        }
+    }
+
+    pub fn remember_image(&self, id: &ImageId, region: &Region, fresh: bool) {
+        self.image_regions
+            .borrow_mut()
+            .insert(id.clone(), region.clone());
+        if fresh {
+            self.fresh_images.borrow_mut().insert(id.clone());
+        }
+    }
+
+    pub fn is_fresh(&self, id: &ImageId) -> bool {
+        self.fresh_images.borrow().contains(id)
+    }
+
+    pub fn cached_available(&self, id: &ImageId) -> Option<ImageInfo> {
+        self.available.borrow().get(id).cloned()
+    }
+
+    pub fn cache_available(&self, info: &ImageInfo) {
+        self.available
+            .borrow_mut()
+            .insert(info.image_id.clone(), info.clone());
+    }
+
+    /// The account of the credentials in use, asked of STS once per session.
+    pub fn caller_account(&self) -> Result<AccountId, HostError> {
+        if let Some(account) = self.caller.borrow().clone() {
+            return Ok(account);
+        }
+        let aws = self.aws()?;
+        let account = self.block_on(async move { Ok(aws.caller_account().await?) })?;
+        let account = AccountId::parse(&account)?;
+        *self.caller.borrow_mut() = Some(account.clone());
+        Ok(account)
+    }
+
+    pub fn record_change(&self, change: PlannedChange) {
+        self.plan.borrow_mut().changes.push(change);
+    }
+
+    /// Runs one mutating step through the journal: a step done before returns its recorded
+    /// result without calling AWS; otherwise `action` runs, told whether an earlier attempt
+    /// was interrupted, and its result is recorded.
+    pub fn step<T, F>(
+        &self,
+        operation: &str,
+        arguments: serde_json::Value,
+        action: F,
+    ) -> Result<T, HostError>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce(bool) -> Result<T, HostError>,
+    {
+        self.mutations.set(self.mutations.get() + 1);
+        let key_and_lookup = self.journal.borrow_mut().as_mut().map(|journal| {
+            let key = journal.next_key(operation, &arguments);
+            let lookup = journal.lookup(&key);
+            (key, lookup)
+        });
+        let Some((key, lookup)) = key_and_lookup else {
+            return action(false);
+        };
+
+        let interrupted = match lookup {
+            StepLookup::Done(value) => {
+                if let Ok(result) = serde_json::from_value(value) {
+                    tracing::info!(operation, step = %key, "step done in an earlier attempt; using its recorded result");
+                    return Ok(result);
+                }
+                true
+            }
+            StepLookup::Interrupted => {
+                tracing::warn!(operation, step = %key, "step was interrupted in an earlier attempt; checking what AWS holds before repeating it");
+                true
+            }
+            StepLookup::New => false,
+        };
+        self.with_journal(|journal| journal.start(&key, operation, &arguments))?;
+        let result = action(interrupted)?;
+        let value = serde_json::to_value(&result).unwrap_or_default();
+        self.with_journal(|journal| journal.complete(&key, value))?;
+        Ok(result)
+    }
+
+    /// The key the journal will give the next step with these arguments, without taking it.
+    pub fn step_tag(&self, operation: &str, arguments: &serde_json::Value) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = hex::encode(Sha256::digest(format!("{operation}{arguments}").as_bytes()));
+        digest[..16].to_owned()
+    }
+
+    fn with_journal(
+        &self,
+        write: impl FnOnce(&mut Journal) -> std::io::Result<()>,
+    ) -> Result<(), HostError> {
+        if let Some(journal) = self.journal.borrow_mut().as_mut() {
+            write(journal).map_err(|error| {
+                HostError::failed(
+                    "JournalError",
+                    format!("failed to write the journal: {error}"),
+                )
+            })?;
+        }
+        Ok(())
+    }
+}

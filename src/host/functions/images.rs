@@ -1,0 +1,343 @@
+//! create_image, copy_image and describe_image.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use rhai::{Dynamic, Map};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::super::convert::{ami_name, image_ref, instance_id, real_image, to_dynamic, Options};
+use super::super::plan::{ImageRef, PlannedChange};
+use super::super::registry::{register, Registrar};
+use super::super::{HostContext, HostError};
+use super::no_options;
+use crate::aws::{CopyRequest, CreateRequest, ImageInfo, ImageState};
+use crate::types::{AmiName, ImageId, Region, Tags};
+
+pub fn register(registrar: &mut Registrar, ctx: &Rc<HostContext>) {
+    let c = Rc::clone(ctx);
+    register!(
+        registrar,
+        "create_image",
+        &["instance_id: &str", "name: &str", "String"],
+        move |instance: &str, name: &str| {
+            create_image(&c, instance, name, &no_options()).map_err(HostError::into_rhai)
+        }
+    );
+    let c = Rc::clone(ctx);
+    register!(
+        registrar,
+        "create_image",
+        &["instance_id: &str", "name: &str", "options: Map", "String"],
+        move |instance: &str, name: &str, options: Map| create_image(&c, instance, name, &options)
+            .map_err(HostError::into_rhai),
+    );
+    let c = Rc::clone(ctx);
+    register!(
+        registrar,
+        "copy_image",
+        &["image_id: &str", "region: &str", "String"],
+        move |image: &str, region: &str| {
+            copy_image(&c, image, region, &no_options()).map_err(HostError::into_rhai)
+        }
+    );
+    let c = Rc::clone(ctx);
+    register!(
+        registrar,
+        "copy_image",
+        &["image_id: &str", "region: &str", "options: Map", "String"],
+        move |image: &str, region: &str, options: Map| copy_image(&c, image, region, &options)
+            .map_err(HostError::into_rhai),
+    );
+    let c = Rc::clone(ctx);
+    register!(
+        registrar,
+        "describe_image",
+        &["image_id: &str", "Map"],
+        move |image: &str| {
+            describe_image(&c, image, &no_options()).map_err(HostError::into_rhai)
+        }
+    );
+    let c = Rc::clone(ctx);
+    register!(
+        registrar,
+        "describe_image",
+        &["image_id: &str", "options: Map", "Map"],
+        move |image: &str, options: Map| {
+            describe_image(&c, image, &options).map_err(HostError::into_rhai)
+        }
+    );
+}
+
+/// amirun's own tags on everything it creates: which runbook version, which run, which step.
+fn run_tags(ctx: &HostContext, user_tags: Tags, step: &str) -> Result<Tags, HostError> {
+    let mut tags = user_tags;
+    if let Some(run) = ctx.run.borrow().as_ref() {
+        tags.insert(
+            "amirun:runbook",
+            &format!("{}@{}", run.runbook, run.version),
+        )?;
+        tags.insert("amirun:run-id", &run.run_id)?;
+    }
+    tags.insert("amirun:step", step)?;
+    Ok(tags)
+}
+
+fn create_image(
+    ctx: &HostContext,
+    instance: &str,
+    name: &str,
+    options: &Map,
+) -> Result<String, HostError> {
+    let options = Options::new(
+        "create_image",
+        options,
+        &["region", "no_reboot", "tags", "description"],
+    )?;
+    let instance = instance_id(instance)?;
+    let name = ami_name(name)?;
+    let no_reboot = options.bool("no_reboot")?.unwrap_or(false);
+    let description = options.string("description")?;
+    let user_tags = options.tags()?;
+    let region = ctx.region_or_default(options.region()?)?;
+
+    let arguments = json!({ "region": region, "instance_id": instance, "name": name });
+    let step = ctx.step_tag("create_image", &arguments);
+    let tags = run_tags(ctx, user_tags, &step)?;
+
+    if ctx.is_plan() {
+        let planned = ctx.plan.borrow_mut().new_image(&region, name.as_str());
+        ctx.record_change(PlannedChange {
+            operation: "create_image".into(),
+            region: region.to_string(),
+            resource: planned.label.clone(),
+            targets: vec![],
+            diff: vec![],
+            detail: format!(
+                "from {instance}, name \"{name}\"{}",
+                if no_reboot {
+                    ", no reboot"
+                } else {
+                    ", with reboot"
+                }
+            ),
+        });
+        return Ok(planned.label);
+    }
+
+    let id: ImageId = ctx.step("create_image", arguments, |_| {
+        let aws = ctx.aws()?;
+        if let Some(found) = find_made(ctx, &region, &step, &name)? {
+            return Ok(found);
+        }
+        let request = CreateRequest {
+            region: &region,
+            instance: &instance,
+            name: &name,
+            description: description.as_deref(),
+            no_reboot,
+            tags: &tags,
+        };
+        let result = ctx.block_on(async { Ok(aws.create_image(&request).await?) });
+        recover_lost_reply(ctx, result, &region, &step, &name)
+    })?;
+    ctx.remember_image(&id, &region, true);
+    tracing::info!(image = %id, %region, %name, "image creation started");
+    Ok(id.to_string())
+}
+
+/// Looks for an image this run already made: by its step tag, else by its name.
+fn find_made(
+    ctx: &HostContext,
+    region: &Region,
+    step: &str,
+    name: &AmiName,
+) -> Result<Option<ImageId>, HostError> {
+    let aws = ctx.aws()?;
+    let found =
+        ctx.block_on(async { Ok(aws.find_images(region, ("amirun:step", step), name).await?) })?;
+    let Some(image) = found.last() else {
+        return Ok(None);
+    };
+    if found.len() > 1 {
+        tracing::warn!(%region, %name, count = found.len(), "several images match; adopting the newest");
+    }
+    tracing::info!(image = %image.image_id, %region, %name, "found the image an earlier attempt made; adopting it");
+    Ok(Some(image.image_id.clone()))
+}
+
+/// When a create or copy reply was lost, or AWS reports the name as taken, the image may
+/// exist: find it (briefly retrying, since it may not be listed at once) before failing.
+fn recover_lost_reply(
+    ctx: &HostContext,
+    result: Result<ImageId, HostError>,
+    region: &Region,
+    step: &str,
+    name: &AmiName,
+) -> Result<ImageId, HostError> {
+    let error = match result {
+        Ok(id) => return Ok(id),
+        Err(HostError::Aws(error))
+            if error.reply_lost || error.code() == "InvalidAMIName.Duplicate" =>
+        {
+            error
+        }
+        Err(other) => return Err(other),
+    };
+    tracing::warn!(%error, "the reply was lost or the name is taken; looking for the image");
+    for attempt in 0..5u32 {
+        if let Some(found) = find_made(ctx, region, step, name)? {
+            return Ok(found);
+        }
+        ctx.block_on(async move {
+            tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt + 1))).await;
+            Ok(())
+        })?;
+    }
+    Err(HostError::Aws(error))
+}
+
+fn copy_image(
+    ctx: &HostContext,
+    image: &str,
+    region: &str,
+    options: &Map,
+) -> Result<String, HostError> {
+    let known = [
+        "name",
+        "description",
+        "encrypted",
+        "kms_key",
+        "copy_tags",
+        "tags",
+        "source_region",
+    ];
+    let options = Options::new("copy_image", options, &known)?;
+    let source = image_ref(ctx, image)?;
+    let region = Region::parse(region)?;
+    let kms_key = options.kms_key("kms_key")?;
+    let encrypted = options.bool("encrypted")?.unwrap_or(kms_key.is_some());
+    let copy_tags = options.bool("copy_tags")?.unwrap_or(false);
+    let description = options.string("description")?;
+    let user_tags = options.tags()?;
+    let source_region = match options.string("source_region")? {
+        Some(text) => Region::parse(&text)?,
+        None => ctx.image_region(&source, None)?,
+    };
+    if encrypted && kms_key.is_none() {
+        return Err(HostError::Rejected(format!(
+            "copy_image of {} into {region} asks for encryption without `kms_key`: the copy would use the AWS-managed EBS key, \
+             which AWS does not let you share with other accounts; pass a customer-managed key as options.kms_key",
+            source.label()
+        )));
+    }
+    let name = match options.string("name")? {
+        Some(name) => ami_name(&name)?,
+        None => ami_name(&source_name(ctx, &source, &source_region)?)?,
+    };
+
+    let arguments = json!({ "source": source.label(), "source_region": source_region, "region": region, "name": name });
+    let step = ctx.step_tag("copy_image", &arguments);
+    let tags = run_tags(ctx, user_tags, &step)?;
+
+    if ctx.is_plan() {
+        let planned = ctx.plan.borrow_mut().new_image(&region, name.as_str());
+        let encryption = match &kms_key {
+            Some(key) => format!(", encrypted with {key}"),
+            None => String::new(),
+        };
+        ctx.record_change(PlannedChange {
+            operation: "copy_image".into(),
+            region: region.to_string(),
+            resource: planned.label.clone(),
+            targets: vec![],
+            diff: vec![],
+            detail: format!(
+                "copy of {} from {source_region}, name \"{name}\"{encryption}",
+                source.label()
+            ),
+        });
+        return Ok(planned.label);
+    }
+
+    let source_id = real_image(&source)?.clone();
+    let token = client_token(&source_id, &region, &name);
+    let id: ImageId = ctx.step("copy_image", arguments, |_| {
+        let aws = ctx.aws()?;
+        if let Some(found) = find_made(ctx, &region, &step, &name)? {
+            return Ok(found);
+        }
+        let request = CopyRequest {
+            source: &source_id,
+            source_region: &source_region,
+            region: &region,
+            name: &name,
+            description: description.as_deref(),
+            encrypted,
+            kms_key: kms_key.as_ref(),
+            copy_tags,
+            tags: &tags,
+            client_token: &token,
+        };
+        let result = ctx.block_on(async { Ok(aws.copy_image(&request).await?) });
+        recover_lost_reply(ctx, result, &region, &step, &name)
+    })?;
+    ctx.remember_image(&id, &region, true);
+    tracing::info!(image = %id, source = %source_id, %region, "copy started");
+    Ok(id.to_string())
+}
+
+/// A client token from source, destination and name: the same copy request always sends the
+/// same token, so AWS can recognise a retry within the token's lifetime.
+fn client_token(source: &ImageId, region: &Region, name: &AmiName) -> String {
+    let digest = hex::encode(Sha256::digest(
+        format!("{source}|{region}|{name}").as_bytes(),
+    ));
+    format!("amirun-{}", &digest[..40])
+}
+
+fn source_name(ctx: &HostContext, source: &ImageRef, region: &Region) -> Result<String, HostError> {
+    match source {
+        ImageRef::Planned(planned) => Ok(planned.name.clone()),
+        ImageRef::Real(id) => Ok(image_info(ctx, id, region)?.name),
+    }
+}
+
+/// Describes one image, from the cache when it is known to be available.
+pub fn image_info(
+    ctx: &HostContext,
+    id: &ImageId,
+    region: &Region,
+) -> Result<ImageInfo, HostError> {
+    if let Some(info) = ctx.cached_available(id) {
+        return Ok(info);
+    }
+    let aws = ctx.aws()?;
+    let ids = [id.clone()];
+    let images = ctx.block_on(async { Ok(aws.describe_images(region, &ids).await?) })?;
+    let Some(info) = images.into_iter().next() else {
+        return Err(HostError::failed(
+            "InvalidAMIID.NotFound",
+            format!("image {id} was not found in {region}; check the ID, or pass options.region"),
+        ));
+    };
+    ctx.remember_image(id, region, false);
+    if info.state == ImageState::Available {
+        ctx.cache_available(&info);
+    }
+    Ok(info)
+}
+
+fn describe_image(ctx: &HostContext, image: &str, options: &Map) -> Result<Dynamic, HostError> {
+    let options = Options::new("describe_image", options, &["region"])?;
+    let image = image_ref(ctx, image)?;
+    let region = ctx.image_region(&image, options.region()?)?;
+    match &image {
+        ImageRef::Planned(planned) => to_dynamic(&json!({
+            "image_id": planned.label, "region": region, "name": planned.name, "state": "planned",
+            "owner": "", "creation_date": "", "architecture": "", "tags": {}, "snapshots": [],
+        })),
+        ImageRef::Real(id) => to_dynamic(&image_info(ctx, id, &region)?),
+    }
+}

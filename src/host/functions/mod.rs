@@ -1,0 +1,139 @@
+//! The host functions that runbooks and the REPL call, with their documentation table.
+
+mod images;
+mod instances;
+mod partners;
+mod records;
+mod sharing;
+mod wait;
+
+use std::rc::Rc;
+
+use rhai::{Map, Module};
+
+use super::registry::{FnDoc, Registrar};
+use super::HostContext;
+
+pub use wait::wait_for_images;
+
+/// Every host function, in the order the reference lists them.
+pub static FUNCTIONS: &[FnDoc] = &[
+    FnDoc {
+        name: "caller_account",
+        group: "Identity",
+        signature: "caller_account() -> String",
+        doc: "Returns the 12-digit account ID of the credentials in use (STS GetCallerIdentity, asked once per session).",
+    },
+    FnDoc {
+        name: "default_region",
+        group: "Identity",
+        signature: "default_region() -> String",
+        doc: "Returns the region set by `--region`, `AWS_REGION` or the profile: where functions act when no `region` option is given.",
+    },
+    FnDoc {
+        name: "prepare_instance",
+        group: "Systems Manager",
+        signature: "prepare_instance(instance_id: String, commands: Array[, options: Map]) -> Map",
+        doc: "Runs shell commands on an instance through SSM SendCommand (AWS-RunShellScript) and waits for them.\n\
+              Returns `#{status, stdout, stderr}`. A status other than `Success` is an error naming the instance, the status and stderr.\n\
+              Options: `region`, `timeout` (seconds, default 600).",
+    },
+    FnDoc {
+        name: "create_image",
+        group: "EC2 images",
+        signature: "create_image(instance_id: String, name: String[, options: Map]) -> String",
+        doc: "Starts CreateImage from an instance and returns the new AMI ID without waiting.\n\
+              The instance reboots for a consistent file system unless `no_reboot` is true. Tags (`tags`, a map) are applied at creation, \
+              together with amirun's run tags. An image this run already made is found and returned instead of making a second one.\n\
+              Options: `region`, `no_reboot`, `tags`, `description`.",
+    },
+    FnDoc {
+        name: "copy_image",
+        group: "EC2 images",
+        signature: "copy_image(image_id: String, region: String[, options: Map]) -> String",
+        doc: "Starts CopyImage into `region` and returns the new AMI ID at once; use `wait_available` to wait.\n\
+              The client token derives from the source, region and name. A copy this run already made is found and returned.\n\
+              Encrypted copies need `kms_key`, a customer-managed key: copies under the AWS-managed key cannot be shared.\n\
+              Options: `name` (default: the source's name), `description`, `encrypted`, `kms_key`, `copy_tags`, `tags`, `source_region`.",
+    },
+    FnDoc {
+        name: "wait_available",
+        group: "EC2 images",
+        signature: "wait_available(image_or_images: String|Array[, options: Map]) -> Map",
+        doc: "Waits until every given image, in any regions, is `available`, polling each region once per round for all its images.\n\
+              Fails at once when an image turns `failed`, with its state reason. Gives up after `timeout` seconds (default 7200), naming the images still pending.\n\
+              Returns a map from image ID to state. Options: `timeout`, `region`.",
+    },
+    FnDoc {
+        name: "describe_image",
+        group: "EC2 images",
+        signature: "describe_image(image_id: String[, options: Map]) -> Map",
+        doc: "Returns name, state, region, owner, creation date, architecture, tags and EBS snapshots (with encryption flag and KMS key) of an image.\n\
+              Options: `region`.",
+    },
+    FnDoc {
+        name: "share",
+        group: "Sharing",
+        signature: "share(image_id: String, targets: Array[, options: Map]) -> Map",
+        doc: "Shares an image with accounts (12-digit strings), organization ARNs or OU ARNs.\n\
+              Each EBS snapshot of the image gets create-volume permission for the same accounts first, so partners can copy the image, \
+              then all launch permissions are added in one ModifyImageAttribute call. Sharing with the owner account is rejected, \
+              and public sharing (\"all\") needs `--allow-public`. Snapshots under an AWS-managed key are rejected before any change.\n\
+              Returns `#{image_id, region, added, already_shared, snapshots}`. Options: `region`.",
+    },
+    FnDoc {
+        name: "launch_permissions",
+        group: "Sharing",
+        signature: "launch_permissions(image_id: String[, options: Map]) -> Array",
+        doc: "Returns who can launch the image now: account IDs, organization and OU ARNs, or \"all\".\nOptions: `region`.",
+    },
+    FnDoc {
+        name: "put_agreement",
+        group: "Records",
+        signature: "put_agreement(bucket: String, key: String, record: Map[, options: Map]) -> String",
+        doc: "Writes `record` as JSON to S3 with SSE-KMS and returns its `s3://` URI.\n\
+              The key is `kms_key` if given, else the AWS-managed S3 key. Options: `kms_key`, `region`.",
+    },
+    FnDoc {
+        name: "load_partners",
+        group: "Records",
+        signature: "load_partners(path: String) -> Array",
+        doc: "Evaluates a partner mapping script (path relative to the runbook's folder) in a sandbox without AWS functions, \
+              checks each entry and returns an array of `#{name, account, region[, kms_key]}` maps.",
+    },
+    FnDoc {
+        name: "sha256",
+        group: "Utilities",
+        signature: "sha256(text: String) -> String",
+        doc: "Returns the SHA-256 digest of `text` as lowercase hexadecimal.",
+    },
+    FnDoc {
+        name: "to_json",
+        group: "Utilities",
+        signature: "to_json(value: Dynamic) -> String",
+        doc: "Returns `value` as compact JSON with map keys in sorted order, so equal values give equal text.",
+    },
+    FnDoc {
+        name: "utc_date",
+        group: "Utilities",
+        signature: "utc_date() -> String",
+        doc: "Returns the date the run started, in UTC, as `YYYY.MM.DD`. A resumed run keeps its first date.",
+    },
+];
+
+/// Builds the module of host functions bound to `ctx`.
+pub fn host_module(ctx: &Rc<HostContext>) -> Module {
+    let mut module = Module::new();
+    let mut registrar = Registrar::new(&mut module, FUNCTIONS);
+    images::register(&mut registrar, ctx);
+    instances::register(&mut registrar, ctx);
+    sharing::register(&mut registrar, ctx);
+    records::register(&mut registrar, ctx);
+    partners::register(&mut registrar, ctx);
+    wait::register(&mut registrar, ctx);
+    module
+}
+
+fn no_options() -> Map {
+    Map::new()
+}

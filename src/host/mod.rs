@@ -1,0 +1,18 @@
+//! The Rhai host: the engine that runs runbooks and REPL entries, the host functions bound
+//! to one [`HostContext`], plan mode, and error display.
+
+mod context;
+mod convert;
+pub mod display;
+mod engine;
+mod error;
+pub mod functions;
+mod plan;
+mod progress;
+pub mod registry;
+pub mod stdlib;
+
+pub use context::{HostContext, HostSettings, LoadedSources, Mode, RunInfo};
+pub use engine::{runbook_engine, PrintTarget};
+pub use error::{HostError, HostResult};
+pub use plan::{Plan, PlannedChange};
