@@ -76,6 +76,9 @@ pub struct RunArgs {
     /// First interval between status polls, in seconds; it backs off from there
     #[arg(long, value_name = "SECONDS", env = "AMIRUN_POLL_INTERVAL")]
     pub poll_interval: Option<f64>,
+    /// Most copies running at once into one destination region
+    #[arg(long, value_name = "N", env = "AMIRUN_MAX_COPIES_PER_REGION", default_value_t = crate::host::DEFAULT_MAX_COPIES_PER_REGION)]
+    pub max_copies_per_region: usize,
 }
 
 #[derive(Debug, Args)]

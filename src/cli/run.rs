@@ -14,10 +14,17 @@ fn print_target(global: &GlobalArgs) -> PrintTarget {
 }
 
 pub fn run(global: &GlobalArgs, args: RunArgs) -> Result<(), RunFailure> {
+    if args.max_copies_per_region == 0 {
+        return Err(RunFailure::Input(
+            "--max-copies-per-region 0 would never copy; pass 1 or more".into(),
+        ));
+    }
+    let mut settings = host_settings(global, args.allow_public, args.poll_interval)?;
+    settings.max_copies_per_region = args.max_copies_per_region;
     let request = RunRequest {
         path: args.runbook,
         params: parse_params(&args.params)?,
-        settings: host_settings(global, args.allow_public, args.poll_interval)?,
+        settings,
         mode: RunMode::Run {
             state_dir: args.state_dir,
             restart: args.restart,

@@ -24,6 +24,11 @@ pub enum Mode {
     Plan,
 }
 
+/// Default cap on concurrent copies per destination region. NOTE: an estimate chosen below
+/// the per-region CopyImage concurrency quotas that AWS accounts commonly have; raise it with
+/// `--max-copies-per-region` where the account's quota is higher.
+pub const DEFAULT_MAX_COPIES_PER_REGION: usize = 20;
+
 /// Settings that come from the command line.
 #[derive(Debug, Clone)]
 pub struct HostSettings {
@@ -33,6 +38,8 @@ pub struct HostSettings {
     pub poll_interval: Duration,
     /// Upper bound of the poll interval.
     pub max_poll_interval: Duration,
+    /// Most copies this session runs at once into one destination region.
+    pub max_copies_per_region: usize,
 }
 
 impl Default for HostSettings {
@@ -42,6 +49,7 @@ impl Default for HostSettings {
             allow_public: false,
             poll_interval: Duration::from_secs(2),
             max_poll_interval: Duration::from_secs(30),
+            max_copies_per_region: DEFAULT_MAX_COPIES_PER_REGION,
         }
     }
 }
@@ -80,6 +88,8 @@ pub struct HostContext {
     /// Descriptions of available images, which do not change.
     available: RefCell<HashMap<ImageId, ImageInfo>>,
     caller: RefCell<Option<AccountId>>,
+    /// Copies started by this session per destination region, until seen available.
+    pub(super) copies_in_flight: RefCell<HashMap<Region, Vec<ImageId>>>,
     mutations: Cell<usize>,
     cancel: Arc<tokio::sync::Notify>,
 }
@@ -100,6 +110,7 @@ impl HostContext {
             fresh_images: RefCell::new(HashSet::new()),
             available: RefCell::new(HashMap::new()),
             caller: RefCell::new(None),
+            copies_in_flight: RefCell::new(HashMap::new()),
             mutations: Cell::new(0),
             cancel: Arc::new(tokio::sync::Notify::new()),
         }

@@ -3,6 +3,7 @@
 
 mod context;
 mod convert;
+mod copy_slots;
 pub mod display;
 mod engine;
 mod error;
@@ -11,8 +12,11 @@ mod plan;
 mod progress;
 pub mod registry;
 pub mod stdlib;
+mod throttle;
 
-pub use context::{HostContext, HostSettings, LoadedSources, Mode, RunInfo};
+pub use context::{
+    HostContext, HostSettings, LoadedSources, Mode, RunInfo, DEFAULT_MAX_COPIES_PER_REGION,
+};
 pub use engine::{runbook_engine, PrintTarget};
 pub use error::{HostError, HostResult};
 pub use plan::{Plan, PlannedChange};

@@ -3,5 +3,9 @@
 
 mod support;
 
+mod audit;
 mod eduglobal;
+mod plan;
 mod proxy_selftest;
+mod resume;
+mod rollout_state;

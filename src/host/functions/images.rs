@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use super::super::convert::{ami_name, image_ref, instance_id, real_image, to_dynamic, Options};
 use super::super::plan::{ImageRef, PlannedChange};
 use super::super::registry::{register, Registrar};
+use super::super::throttle::retry_throttled;
 use super::super::{HostContext, HostError};
 use super::no_options;
 use crate::aws::{CopyRequest, CreateRequest, ImageInfo, ImageState};
@@ -139,7 +140,9 @@ fn create_image(
             no_reboot,
             tags: &tags,
         };
-        let result = ctx.block_on(async { Ok(aws.create_image(&request).await?) });
+        let result = retry_throttled(ctx, || {
+            ctx.block_on(async { Ok(aws.create_image(&request).await?) })
+        });
         recover_lost_reply(ctx, result, &region, &step, &name)
     })?;
     ctx.remember_image(&id, &region, true);
@@ -280,9 +283,13 @@ fn copy_image(
             tags: &tags,
             client_token: &token,
         };
-        let result = ctx.block_on(async { Ok(aws.copy_image(&request).await?) });
+        ctx.wait_for_copy_slot(&region)?;
+        let result = retry_throttled(ctx, || {
+            ctx.block_on(async { Ok(aws.copy_image(&request).await?) })
+        });
         recover_lost_reply(ctx, result, &region, &step, &name)
     })?;
+    ctx.copy_started(&region, &id);
     ctx.remember_image(&id, &region, true);
     tracing::info!(image = %id, source = %source_id, %region, "copy started");
     Ok(id.to_string())
@@ -315,7 +322,9 @@ pub fn image_info(
     }
     let aws = ctx.aws()?;
     let ids = [id.clone()];
-    let images = ctx.block_on(async { Ok(aws.describe_images(region, &ids).await?) })?;
+    let images = describe_fresh(ctx, region, &ids, || {
+        ctx.block_on(async { Ok(aws.describe_images(region, &ids).await?) })
+    })?;
     let Some(info) = images.into_iter().next() else {
         return Err(HostError::failed(
             "InvalidAMIID.NotFound",
@@ -327,6 +336,33 @@ pub fn image_info(
         ctx.cache_available(&info);
     }
     Ok(info)
+}
+
+/// Right after CreateImage or CopyImage, DescribeImages may briefly answer
+/// `InvalidAMIID.NotFound`. Retry that for images this session just made, and only those.
+fn describe_fresh<T>(
+    ctx: &HostContext,
+    region: &Region,
+    ids: &[ImageId],
+    mut describe: impl FnMut() -> Result<T, HostError>,
+) -> Result<T, HostError> {
+    let mut delay = Duration::from_millis(250);
+    for _ in 0..8 {
+        match describe() {
+            Err(HostError::Aws(error))
+                if error.is_not_found() && ids.iter().all(|id| ctx.is_fresh(id)) =>
+            {
+                tracing::debug!(%region, "new image not listed yet; describing again");
+                ctx.block_on(async move {
+                    tokio::time::sleep(delay).await;
+                    Ok(())
+                })?;
+                delay = (delay * 2).min(Duration::from_secs(8));
+            }
+            result => return result,
+        }
+    }
+    describe()
 }
 
 fn describe_image(ctx: &HostContext, image: &str, options: &Map) -> Result<Dynamic, HostError> {

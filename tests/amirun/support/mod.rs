@@ -54,24 +54,25 @@ impl World {
     }
 
     /// `amirun run runbooks/eduglobal.rhai` with this world's instance and state directory.
-    pub fn run_eduglobal(&self, extra: &[&str]) -> Finished {
+    /// `amirun run RUNBOOK` with this world's instance and state directory.
+    pub fn runbook(&self, runbook: &std::path::Path, extra: &[&str]) -> Amirun {
         self.amirun()
-            .args([
-                "run",
-                "runbooks/eduglobal.rhai",
-                "--poll-interval",
-                "0.05",
-                "--state-dir",
-            ])
+            .args(["run"])
+            .arg_path(runbook)
+            .args(["--poll-interval", "0.05", "--state-dir"])
             .arg_path(self.state.path())
-            .args([
-                "--param",
-                &format!("source_instance={}", self.instance),
-                "--param",
-                "version=2023.09.1",
-            ])
+            .args(["--param", &format!("source_instance={}", self.instance)])
+            .args(["--param", "version=2023.09.1"])
             .args(extra)
-            .run()
+    }
+
+    /// `amirun run runbooks/eduglobal.rhai` with this world's instance and state directory.
+    pub fn eduglobal(&self, extra: &[&str]) -> Amirun {
+        self.runbook(std::path::Path::new("runbooks/eduglobal.rhai"), extra)
+    }
+
+    pub fn run_eduglobal(&self, extra: &[&str]) -> Finished {
+        self.eduglobal(extra).run()
     }
 
     pub fn owned_images(&self) -> Vec<fixtures::OwnedImage> {

@@ -143,7 +143,45 @@ impl Proxy {
         self.shared.lock().drops.push(DropRule {
             operation: operation.to_string(),
             remaining: occurrence,
+            action: RuleAction::Drop,
         });
+    }
+
+    /// The N-th (1-based, counted from now) request of `operation` is
+    /// forwarded and answered upstream, then its reply is held until the
+    /// returned handle is released or dropped. Tests kill the client while
+    /// the reply is held: the work is done, the client never learns it.
+    pub fn hold_reply(&self, operation: &str, occurrence: usize) -> Hold {
+        assert!(occurrence >= 1, "occurrence is 1-based");
+        let hold = Hold(Arc::new((
+            Mutex::new(HoldState::default()),
+            std::sync::Condvar::new(),
+        )));
+        self.shared.lock().drops.push(DropRule {
+            operation: operation.to_string(),
+            remaining: occurrence,
+            action: RuleAction::Hold(hold.clone()),
+        });
+        hold
+    }
+
+    /// The N-th (1-based, counted from now) request of `operation` is not
+    /// forwarded; the client gets an EC2-style error with this HTTP status
+    /// and code, as when AWS throttles or rejects a request.
+    pub fn reject(&self, operation: &str, occurrence: usize, status: u16, code: &str) {
+        assert!(occurrence >= 1, "occurrence is 1-based");
+        self.shared.lock().drops.push(DropRule {
+            operation: operation.to_string(),
+            remaining: occurrence,
+            action: RuleAction::Reject(status, code.to_string()),
+        });
+    }
+
+    /// DescribeImages requests naming an image made through the proxy less
+    /// than `window` ago fail with `InvalidAMIID.NotFound`, as they do now
+    /// and then in AWS right after CreateImage (eventual consistency).
+    pub fn not_found_while_fresh(&self, window: Duration) {
+        self.shared.lock().not_found_window = Some(window);
     }
 
     /// From now on DescribeImages shows the image as `failed` with this
@@ -201,31 +239,80 @@ struct State {
     failed: HashMap<String, Failure>,
     fail_next_copy: Option<Failure>,
     clients: HashMap<u64, TcpStream>,
+    not_found_window: Option<Duration>,
 }
 
 impl State {
-    /// Records the call and returns whether its reply is to be dropped.
-    fn record(&mut self, call: &Call) -> bool {
+    /// Records the call and returns what to do with it, if anything special.
+    fn record(&mut self, call: &Call) -> Option<RuleAction> {
         self.calls.push(call.clone());
-        let mut lose = false;
+        let mut action = None;
         self.drops.retain_mut(|rule| {
-            if rule.operation != call.operation {
+            if rule.operation != call.operation || action.is_some() {
                 return true;
             }
             rule.remaining -= 1;
             if rule.remaining == 0 {
-                lose = true;
+                action = Some(rule.action.clone());
                 return false;
             }
             true
         });
-        lose
+        action
     }
 }
 
 struct DropRule {
     operation: String,
     remaining: usize,
+    action: RuleAction,
+}
+
+#[derive(Clone)]
+enum RuleAction {
+    Drop,
+    Hold(Hold),
+    Reject(u16, String),
+}
+
+#[derive(Default)]
+struct HoldState {
+    held: bool,
+    released: bool,
+}
+
+/// A reply being held by [`Proxy::hold_reply`]; dropping it releases the reply.
+#[derive(Clone)]
+pub struct Hold(Arc<(Mutex<HoldState>, std::sync::Condvar)>);
+
+impl Hold {
+    /// Waits until the matching request has been answered upstream and its
+    /// reply is held. Returns false on timeout.
+    pub fn wait_held(&self, timeout: Duration) -> bool {
+        let (lock, condvar) = &*self.0;
+        let guard = lock.lock().unwrap_or_else(|p| p.into_inner());
+        let (guard, _) = condvar
+            .wait_timeout_while(guard, timeout, |state| !state.held)
+            .unwrap_or_else(|p| p.into_inner());
+        guard.held
+    }
+
+    pub fn release(&self) {
+        let (lock, condvar) = &*self.0;
+        lock.lock().unwrap_or_else(|p| p.into_inner()).released = true;
+        condvar.notify_all();
+    }
+
+    fn hold(&self) {
+        let (lock, condvar) = &*self.0;
+        let mut state = lock.lock().unwrap_or_else(|p| p.into_inner());
+        state.held = true;
+        condvar.notify_all();
+        // Bounded, so a test that forgets to release cannot hang the proxy.
+        let _ = condvar
+            .wait_timeout_while(state, Duration::from_secs(120), |state| !state.released)
+            .unwrap_or_else(|p| p.into_inner());
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -304,9 +391,25 @@ fn serve_requests(shared: &Shared, stream: TcpStream) -> io::Result<()> {
             }
         };
         let call = classify(&request);
-        let lose_reply = shared.lock().record(&call);
+        let action = shared.lock().record(&call);
         if !shared.options.latency.is_zero() {
             thread::sleep(shared.options.latency);
+        }
+        if let Some(RuleAction::Reject(status, code)) = &action {
+            write_response(
+                &mut writer,
+                &request,
+                &ec2_error(*status, code, "rejected by the test proxy"),
+            )?;
+            continue;
+        }
+        if let Some(code) = fresh_image_missing(shared, &call, &request) {
+            write_response(
+                &mut writer,
+                &request,
+                &ec2_error(400, &code, "The image id does not exist (test proxy)"),
+            )?;
+            continue;
         }
         let response = match forward(shared.options.upstream, &request) {
             Ok(response) => shape(shared, &call, &request, response),
@@ -318,8 +421,13 @@ fn serve_requests(shared: &Shared, stream: TcpStream) -> io::Result<()> {
                 bad_gateway(&err)
             }
         };
-        if lose_reply {
-            return writer.shutdown(Shutdown::Both);
+        match action {
+            Some(RuleAction::Drop) => return writer.shutdown(Shutdown::Both),
+            Some(RuleAction::Hold(hold)) => {
+                hold.hold();
+                return writer.shutdown(Shutdown::Both);
+            }
+            _ => {}
         }
         write_response(&mut writer, &request, &response)?;
         if request.wants_close() {
@@ -667,6 +775,42 @@ fn bad_gateway(err: &io::Error) -> Response {
         headers: vec![("Content-Type".into(), "text/plain".into())],
         body: format!("proxy: upstream failed: {err}").into_bytes(),
     }
+}
+
+/// An EC2 query-protocol error reply.
+fn ec2_error(status: u16, code: &str, message: &str) -> Response {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>test-proxy</RequestID></Response>"
+    );
+    Response {
+        status,
+        reason: if status == 503 {
+            "Service Unavailable".into()
+        } else {
+            "Bad Request".into()
+        },
+        headers: vec![("Content-Type".into(), "text/xml".into())],
+        body: body.into_bytes(),
+    }
+}
+
+/// `InvalidAMIID.NotFound` for a DescribeImages naming an image younger
+/// than the not-found window, if one is set.
+fn fresh_image_missing(shared: &Shared, call: &Call, request: &Request) -> Option<String> {
+    if call.operation != "DescribeImages" {
+        return None;
+    }
+    let state = shared.lock();
+    let window = state.not_found_window?;
+    let named = parse_form(&request.body);
+    let fresh = named.iter().any(|(key, value)| {
+        key.starts_with("ImageId.")
+            && state
+                .created_at
+                .get(value)
+                .is_some_and(|t| t.elapsed() < window)
+    });
+    fresh.then(|| "InvalidAMIID.NotFound".to_string())
 }
 
 fn write_simple<W: Write>(writer: &mut W, status: u16, reason: &str, text: &str) -> io::Result<()> {

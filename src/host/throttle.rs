@@ -1,0 +1,48 @@
+//! Retrying calls that AWS throttled, for operations whose SDK retries are off.
+
+use std::time::Duration;
+
+use super::{HostContext, HostError};
+
+/// Codes that mean "not now" rather than "no": the request was not carried out, so sending
+/// it again is safe. `ResourceLimitExceeded` is what CopyImage answers when too many copies
+/// run into one region at once. Quota errors such as `AMIQuotaExceeded` are not retried.
+const THROTTLING_CODES: &[&str] = &[
+    "RequestLimitExceeded",
+    "ResourceLimitExceeded",
+    "Throttling",
+    "ThrottlingException",
+    "RequestThrottled",
+    "SlowDown",
+];
+
+const MAX_ATTEMPTS: u32 = 8;
+const FIRST_DELAY: Duration = Duration::from_secs(1);
+const MAX_DELAY: Duration = Duration::from_secs(30);
+
+pub fn is_throttling(error: &HostError) -> bool {
+    matches!(error, HostError::Aws(aws) if THROTTLING_CODES.contains(&aws.code()))
+}
+
+/// Runs `attempt` until it succeeds, fails for another reason, or was throttled
+/// `MAX_ATTEMPTS` times, sleeping with exponential backoff in between.
+pub fn retry_throttled<T>(
+    ctx: &HostContext,
+    mut attempt: impl FnMut() -> Result<T, HostError>,
+) -> Result<T, HostError> {
+    let mut delay = FIRST_DELAY;
+    for number in 1..=MAX_ATTEMPTS {
+        match attempt() {
+            Err(error) if is_throttling(&error) && number < MAX_ATTEMPTS => {
+                tracing::warn!(%error, attempt = number, delay_ms = delay.as_millis() as u64, "throttled by AWS; retrying");
+                ctx.block_on(async move {
+                    tokio::time::sleep(delay).await;
+                    Ok(())
+                })?;
+                delay = (delay * 2).min(MAX_DELAY);
+            }
+            result => return result,
+        }
+    }
+    unreachable!("the last attempt returns")
+}
