@@ -71,6 +71,24 @@ impl Aws {
         })
     }
 
+    /// A connection from a prepared SDK configuration, for tests that inject mocked clients.
+    #[cfg(test)]
+    pub(crate) fn from_sdk_config(sdk: SdkConfig, default_region: Region) -> Self {
+        Self {
+            sdk,
+            default_region,
+            path_style_s3: true,
+            clients: Mutex::new(ClientCache::default()),
+            audit: Arc::new(AuditLog::default()),
+        }
+    }
+
+    /// Replaces the SSM client of a region, for mock tests.
+    #[cfg(test)]
+    pub(crate) fn insert_ssm_client(&self, region: &Region, client: aws_sdk_ssm::Client) {
+        self.lock().ssm.insert(region.clone(), client);
+    }
+
     pub fn default_region(&self) -> &Region {
         &self.default_region
     }

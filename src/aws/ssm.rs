@@ -128,3 +128,76 @@ fn explain_unmanaged_instance(mut error: AwsError) -> AwsError {
     }
     error
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_ssm::config::{BehaviorVersion, Credentials};
+    use aws_sdk_ssm::error::ErrorMetadata;
+    use aws_sdk_ssm::operation::send_command::SendCommandError;
+    use aws_sdk_ssm::types::error::InvalidInstanceId;
+    use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor};
+
+    use super::*;
+
+    /// Mock test: the emulator accepts SendCommand for any instance, so the reply AWS gives
+    /// for an instance that Systems Manager does not manage (`InvalidInstanceId` with an empty
+    /// message) comes from aws-smithy-mocks, in the SDK's own error shape.
+    #[tokio::test]
+    async fn unmanaged_instance_error_names_causes() {
+        let rule = mock!(aws_sdk_ssm::Client::send_command).then_error(|| {
+            let meta = ErrorMetadata::builder()
+                .code("InvalidInstanceId")
+                .message("")
+                .build();
+            SendCommandError::InvalidInstanceId(InvalidInstanceId::builder().meta(meta).build())
+        });
+        let region = Region::parse("ap-south-1").unwrap();
+        let config = aws_sdk_ssm::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(aws_sdk_ssm::config::Region::new("ap-south-1"))
+            .credentials_provider(Credentials::new("emulator", "emulator", None, None, "mock"))
+            .http_client(create_mock_http_client())
+            .interceptor(MockResponseInterceptor::new().with_rule(&rule))
+            .build();
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let aws = Aws::from_sdk_config(sdk, region.clone());
+        aws.insert_ssm_client(&region, aws_sdk_ssm::Client::from_conf(config));
+
+        let instance = InstanceId::parse("i-0123456789abcdef0").unwrap();
+        let commands = ["true".to_owned()];
+        let error = aws
+            .run_shell_script(
+                &region,
+                &instance,
+                &commands,
+                Duration::from_secs(30),
+                Duration::from_millis(10),
+            )
+            .await
+            .expect_err("an unmanaged instance must fail");
+
+        assert_eq!(error.operation, "SendCommand");
+        assert_eq!(error.code(), "InvalidInstanceId");
+        assert!(
+            error
+                .message
+                .starts_with("Systems Manager does not manage this instance in ap-south-1."),
+            "{}",
+            error.message
+        );
+        for cause in [
+            "SSM agent is not running",
+            "instance profile",
+            "another region or account",
+        ] {
+            assert!(
+                error.message.contains(cause),
+                "message lacks {cause:?}: {}",
+                error.message
+            );
+        }
+        assert_eq!(rule.num_calls(), 1);
+    }
+}

@@ -9,3 +9,6 @@ mod plan;
 mod proxy_selftest;
 mod resume;
 mod rollout_state;
+mod sharing;
+mod throttling;
+mod waits;

@@ -132,7 +132,9 @@ impl Proxy {
     }
 
     pub fn clear_calls(&self) {
-        self.shared.lock().calls.clear();
+        let mut state = self.shared.lock();
+        state.calls.clear();
+        state.call_times.clear();
     }
 
     /// Drops the reply to the `occurrence`-th request (1-based, counted from
@@ -175,6 +177,18 @@ impl Proxy {
             remaining: occurrence,
             action: RuleAction::Reject(status, code.to_string()),
         });
+    }
+
+    /// When each request of `operation` arrived, in order.
+    pub fn call_times(&self, operation: &str) -> Vec<Instant> {
+        let state = self.shared.lock();
+        state
+            .calls
+            .iter()
+            .zip(&state.call_times)
+            .filter(|(call, _)| call.operation == operation)
+            .map(|(_, time)| *time)
+            .collect()
     }
 
     /// DescribeImages requests naming an image made through the proxy less
@@ -240,12 +254,15 @@ struct State {
     fail_next_copy: Option<Failure>,
     clients: HashMap<u64, TcpStream>,
     not_found_window: Option<Duration>,
+    /// When each entry of `calls` arrived.
+    call_times: Vec<Instant>,
 }
 
 impl State {
     /// Records the call and returns what to do with it, if anything special.
     fn record(&mut self, call: &Call) -> Option<RuleAction> {
         self.calls.push(call.clone());
+        self.call_times.push(Instant::now());
         let mut action = None;
         self.drops.retain_mut(|rule| {
             if rule.operation != call.operation || action.is_some() {
