@@ -256,6 +256,35 @@ impl Aws {
             .collect())
     }
 
+    /// Progress of snapshots, such as `45%`, keyed by snapshot ID: what a pending copy shows.
+    pub async fn snapshot_progress(
+        &self,
+        region: &Region,
+        ids: &[SnapshotId],
+    ) -> Result<BTreeMap<SnapshotId, String>, AwsError> {
+        let call = self
+            .ec2(region)
+            .describe_snapshots()
+            .set_snapshot_ids(Some(ids.iter().map(|id| id.as_str().to_owned()).collect()))
+            .send();
+        let output = self
+            .call(
+                "DescribeSnapshots",
+                region,
+                json!({ "snapshot_ids": ids }),
+                call,
+            )
+            .await?;
+        Ok(output
+            .snapshots()
+            .iter()
+            .filter_map(|s| {
+                let id = SnapshotId::parse(s.snapshot_id()?).ok()?;
+                Some((id, s.progress().unwrap_or("0%").to_owned()))
+            })
+            .collect())
+    }
+
     /// Finds this account's images in `region` whose tag `tag_key` equals `tag_value`, or,
     /// when the tag lookup finds none, whose name equals `name`. Deregistered and failed
     /// images are left out.

@@ -54,6 +54,11 @@ impl WaitProgress {
         }
     }
 
+    /// True when a live display is drawn on a terminal.
+    pub fn is_live(&self) -> bool {
+        self.bars.is_some()
+    }
+
     pub fn update(&mut self, id: &ImageId, state: &str) {
         if let Some((_, bars)) = &self.bars {
             if let Some(bar) = bars.get(id) {

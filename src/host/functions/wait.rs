@@ -1,6 +1,6 @@
 //! wait_available: one poll loop for many images across regions.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,7 @@ use super::super::progress::WaitProgress;
 use super::super::registry::{register, Registrar};
 use super::super::{HostContext, HostError};
 use super::no_options;
-use crate::aws::ImageState;
+use crate::aws::{Aws, ImageInfo, ImageState};
 use crate::types::{ImageId, Region};
 
 /// Default bound of a wait: cross-region copies of large images take tens of minutes.
@@ -98,7 +98,6 @@ pub fn wait_for_images(
             .flat_map(|(r, ids)| ids.iter().map(move |id| (id, r))),
     );
     let mut interval = ctx.settings.poll_interval;
-    let mut seen_state: HashMap<ImageId, String> = HashMap::new();
     while !by_region.is_empty() {
         for (region, ids) in by_region.iter_mut() {
             let described = ctx.block_on(async { Ok(aws.describe_images(region, ids).await?) });
@@ -123,8 +122,8 @@ pub fn wait_for_images(
                         done.insert(info.image_id.clone(), "available".to_owned());
                     }
                     ImageState::Pending => {
-                        progress.update(&info.image_id, "pending");
-                        seen_state.insert(info.image_id.clone(), "pending".into());
+                        let detail = snapshot_detail(ctx, &aws, region, &info, progress.is_live());
+                        progress.update(&info.image_id, &detail);
                     }
                     ImageState::Failed | ImageState::Other(_) => {
                         progress.abandon();
@@ -179,4 +178,30 @@ pub fn wait_for_images(
     }
     progress.clear();
     Ok(done)
+}
+
+/// "pending", with the progress of the image's snapshots when a live display shows it. Only
+/// a terminal pays for the extra DescribeSnapshots call; a failure there only loses detail.
+fn snapshot_detail(
+    ctx: &HostContext,
+    aws: &Aws,
+    region: &Region,
+    info: &ImageInfo,
+    live: bool,
+) -> String {
+    if !live || info.snapshots.is_empty() {
+        return "pending".to_owned();
+    }
+    let ids: Vec<_> = info
+        .snapshots
+        .iter()
+        .map(|s| s.snapshot_id.clone())
+        .collect();
+    match ctx.block_on(async { Ok(aws.snapshot_progress(region, &ids).await?) }) {
+        Ok(progress) if !progress.is_empty() => {
+            let parts: Vec<String> = progress.values().cloned().collect();
+            format!("pending, snapshots {}", parts.join(" "))
+        }
+        _ => "pending".to_owned(),
+    }
 }
