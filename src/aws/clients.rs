@@ -12,7 +12,7 @@ use aws_sdk_ec2::operation::RequestId;
 use super::{AuditLog, AwsError};
 use crate::types::Region;
 
-/// Where and as whom to connect. Unset fields fall back to the SDK's standard chain
+/// Connection settings: region, profile and endpoint. Unset fields fall back to the SDK's standard chain
 /// (`AWS_REGION`, `AWS_PROFILE`, `AWS_ENDPOINT_URL`, SSO, instance roles).
 #[derive(Debug, Clone, Default)]
 pub struct AwsOptions {
@@ -71,7 +71,7 @@ impl Aws {
         })
     }
 
-    /// A connection from a prepared SDK configuration, for tests that inject mocked clients.
+    /// Builds a connection from a prepared SDK configuration, for tests that inject mocked clients.
     #[cfg(test)]
     pub(crate) fn from_sdk_config(sdk: SdkConfig, default_region: Region) -> Self {
         Self {
@@ -93,7 +93,7 @@ impl Aws {
         &self.default_region
     }
 
-    /// The audit trail of this connection's calls.
+    /// Returns the audit trail of this connection's calls.
     pub fn audit(&self) -> &AuditLog {
         &self.audit
     }

@@ -50,7 +50,7 @@ pub struct SnapshotInfo {
     pub kms_key: Option<String>,
 }
 
-/// What amirun needs to know of an image.
+/// The facts amirun uses about one image.
 #[derive(Debug, Clone, Serialize)]
 pub struct ImageInfo {
     pub image_id: ImageId,

@@ -110,7 +110,8 @@ impl Aws {
     }
 }
 
-/// SSM answers `InvalidInstanceId` with an empty message when the instance is not managed.
+/// Explains `InvalidInstanceId`, which SSM returns with an empty message when it does not
+/// manage the instance.
 fn explain_unmanaged_instance(mut error: AwsError) -> AwsError {
     if error.code() == "InvalidInstanceId" {
         error.message = format!(

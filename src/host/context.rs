@@ -54,7 +54,7 @@ impl Default for HostSettings {
     }
 }
 
-/// What tags and records name a run by.
+/// The identity of a run, as tags, records and the audit trail name it.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunInfo {
     pub runbook: String,
@@ -116,7 +116,7 @@ impl HostContext {
         }
     }
 
-    /// The handle that cancels the call in progress (Ctrl-C in the REPL).
+    /// Returns the handle that cancels the call in progress (Ctrl-C in the REPL).
     pub fn cancel_handle(&self) -> Arc<tokio::sync::Notify> {
         Arc::clone(&self.cancel)
     }
@@ -145,8 +145,8 @@ impl HostContext {
         })
     }
 
-    /// The AWS connection, loaded on first use so that commands that need no AWS call
-    /// never read credentials.
+    /// Returns the AWS connection, loading it on first use so that commands that need no AWS
+    /// call never read credentials.
     pub fn aws(&self) -> Result<Arc<Aws>, HostError> {
         if let Some(aws) = self.aws.get() {
             return Ok(Arc::clone(aws));
@@ -165,7 +165,7 @@ impl HostContext {
         self.aws.get().cloned()
     }
 
-    /// The region an option names, else the default region.
+    /// Returns the region an option names, else the default region.
     pub fn region_or_default(&self, region: Option<Region>) -> Result<Region, HostError> {
         match region {
             Some(region) => Ok(region),
@@ -173,8 +173,8 @@ impl HostContext {
         }
     }
 
-    /// The region of an image: the option if given, else where this session saw it, else
-    /// the default region.
+    /// Returns the region of an image: the option if given, else where this session saw it,
+    /// else the default region.
     pub fn image_region(
         &self,
         image: &ImageRef,
@@ -215,7 +215,7 @@ impl HostContext {
             .insert(info.image_id.clone(), info.clone());
     }
 
-    /// The account of the credentials in use, asked of STS once per session.
+    /// Returns the account of the credentials in use, requested from STS once per session.
     pub fn caller_account(&self) -> Result<AccountId, HostError> {
         if let Some(account) = self.caller.borrow().clone() {
             return Ok(account);
@@ -231,9 +231,9 @@ impl HostContext {
         self.plan.borrow_mut().changes.push(change);
     }
 
-    /// Runs one mutating step through the journal: a step done before returns its recorded
-    /// result without calling AWS; otherwise `action` runs, told whether an earlier attempt
-    /// was interrupted, and its result is recorded.
+    /// Runs one mutating step through the journal. A step done before returns its recorded
+    /// result without calling AWS. Otherwise `action` runs with a flag that is true when an
+    /// earlier attempt was interrupted, and its result is recorded.
     pub fn step<T, F>(
         &self,
         operation: &str,

@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::{HostContext, HostError};
 
 /// Codes that mean "not now" rather than "no": the request was not carried out, so sending
-/// it again is safe. `ResourceLimitExceeded` is what CopyImage answers when too many copies
+/// it again is safe. CopyImage returns `ResourceLimitExceeded` when too many copies
 /// run into one region at once. Quota errors such as `AMIQuotaExceeded` are not retried.
 const THROTTLING_CODES: &[&str] = &[
     "RequestLimitExceeded",

@@ -43,7 +43,7 @@ struct JournalFile {
     steps: BTreeMap<String, Step>,
 }
 
-/// What the journal holds for a step about to run.
+/// The journal's record of a step about to run.
 #[derive(Debug, Clone)]
 pub enum StepLookup {
     /// Never attempted.

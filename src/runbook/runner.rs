@@ -20,7 +20,7 @@ use crate::journal::{Journal, JournalHeader, StateLock};
 /// Stack of the engine thread: deep enough for the runbook call-depth limit in debug builds.
 const ENGINE_STACK_BYTES: usize = 256 * 1024 * 1024;
 
-/// What to do with a runbook.
+/// The action to take with a runbook.
 #[derive(Debug, Clone)]
 pub enum RunMode {
     /// Make the changes, journaled under `state_dir`.
@@ -47,7 +47,7 @@ pub struct Outcome {
     pub run_id: Option<String>,
 }
 
-/// Why a run stopped, rendered for people, with its exit status.
+/// The reason a run stopped, rendered for people, with its exit status.
 #[derive(Debug, thiserror::Error)]
 pub enum RunFailure {
     /// Bad usage or input found before any change (exit status 2).

@@ -43,7 +43,7 @@ impl Default for SandboxLimits {
 /// The message the deadline check raises, matched to name the limit in errors.
 pub const DEADLINE_TOKEN: &str = "amirun-sandbox-deadline";
 
-/// An engine with only pure packages (no file, network, time or AWS functions), `eval`
+/// Builds an engine with only pure packages (no file, network, time or AWS functions), `eval`
 /// disabled, no module imports, and every limit set.
 pub fn sandboxed_engine(limits: &SandboxLimits) -> Engine {
     let mut engine = Engine::new_raw();

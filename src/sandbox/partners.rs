@@ -27,7 +27,7 @@ pub struct LoadedPartners {
     pub source: String,
 }
 
-/// Why a partner script could not be used.
+/// A reason a partner script could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum PartnerError {
     #[error("cannot read partner script {path}: {error}")]

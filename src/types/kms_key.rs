@@ -39,7 +39,7 @@ impl KmsKey {
         ))
     }
 
-    /// The region named in a key ARN, if this is an ARN.
+    /// Returns the region named in a key ARN, or `None` for IDs and aliases.
     pub fn arn_region(&self) -> Option<&str> {
         self.0
             .strip_prefix("arn:")

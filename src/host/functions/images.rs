@@ -295,8 +295,8 @@ fn copy_image(
     Ok(id.to_string())
 }
 
-/// A client token from source, destination and name: the same copy request always sends the
-/// same token, so AWS can recognise a retry within the token's lifetime.
+/// Derives the client token from source, destination and name, so the same copy request
+/// always sends the same token and AWS can recognise a retry within the token's lifetime.
 fn client_token(source: &ImageId, region: &Region, name: &AmiName) -> String {
     let digest = hex::encode(Sha256::digest(
         format!("{source}|{region}|{name}").as_bytes(),
@@ -338,7 +338,7 @@ pub fn image_info(
     Ok(info)
 }
 
-/// Right after CreateImage or CopyImage, DescribeImages may briefly answer
+/// Right after CreateImage or CopyImage, DescribeImages may briefly return
 /// `InvalidAMIID.NotFound`. Retry that for images this session just made, and only those.
 fn describe_fresh<T>(
     ctx: &HostContext,

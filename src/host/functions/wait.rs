@@ -73,8 +73,8 @@ fn wait_available(ctx: &HostContext, images: &Dynamic, options: &Map) -> Result<
 }
 
 /// Polls until every image is available. Each round makes one DescribeImages call per region
-/// for all of that region's pending images; the interval starts at the configured poll
-/// interval and grows by half each round up to the maximum.
+/// for all of that region's pending images. The interval starts at the configured poll
+/// interval and grows by half each round, up to the maximum.
 pub fn wait_for_images(
     ctx: &HostContext,
     images: Vec<(ImageId, Region)>,
