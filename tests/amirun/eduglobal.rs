@@ -122,3 +122,55 @@ fn eduglobal_tags_images_with_the_run() {
     // No tag packs the partner accounts into one value.
     assert!(source.tags.iter().all(|(_, v)| v.len() <= 256));
 }
+
+#[test]
+fn region_key_encrypts_only_that_copy() {
+    let world = World::new();
+    let key = crate::support::block_on(async {
+        let kms = crate::support::fixtures::kms(&world.emulator.url(), "ap-southeast-3");
+        let created = kms.create_key().send().await.expect("CreateKey failed");
+        created
+            .key_metadata()
+            .and_then(|m| m.arn())
+            .expect("no key ARN")
+            .to_owned()
+    });
+    world
+        .run_eduglobal(&["--param", &format!("kms_keys=ap-southeast-3={key}")])
+        .success();
+
+    let audit_dir = world.state.path().join("audit");
+    let file = std::fs::read_dir(&audit_dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let copies: Vec<serde_json::Value> = std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .filter(|line| line["operation"] == "CopyImage")
+        .collect();
+    assert_eq!(copies.len(), 2);
+    let in_region = |region: &str| {
+        copies
+            .iter()
+            .find(|c| c["region"] == region)
+            .expect("no copy")
+            .clone()
+    };
+    assert_eq!(in_region("ap-southeast-3")["parameters"]["encrypted"], true);
+    assert_eq!(
+        in_region("ap-southeast-3")["parameters"]["kms_key_id"],
+        key.as_str()
+    );
+    assert_eq!(
+        in_region("ap-southeast-1")["parameters"]["encrypted"],
+        false
+    );
+    assert_eq!(
+        in_region("ap-southeast-1")["parameters"]["kms_key_id"],
+        serde_json::Value::Null
+    );
+}
