@@ -2,14 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::rollout_state::{assert_complete_rollout, PARTNERS};
 use crate::support::World;
-
-const PARTNERS: &[(&str, &str)] = &[
-    ("123456789012", "ap-southeast-1"),
-    ("123456789013", "ap-southeast-1"),
-    ("123456789014", "ap-southeast-1"),
-    ("123456789015", "ap-southeast-3"),
-];
 
 #[test]
 fn eduglobal_serves_every_partner() {
@@ -18,35 +12,10 @@ fn eduglobal_serves_every_partner() {
         .run_eduglobal(&[])
         .success()
         .stdout_contains("Agreement");
-    let images = world.owned_images();
+    assert_complete_rollout(&world);
 
-    // One image in the source region and exactly one copy per partner region.
-    for region in ["ap-south-1", "ap-southeast-1", "ap-southeast-3"] {
-        let count = images.iter().filter(|i| i.region == region).count();
-        assert_eq!(count, 1, "images in {region}: {images:#?}");
-    }
-    for (account, region) in PARTNERS {
-        let image = images
-            .iter()
-            .find(|i| i.region == *region)
-            .expect("no image in partner region");
-        assert!(
-            image.launch.contains(&account.to_string()),
-            "{account} cannot launch {image:?}"
-        );
-        assert!(
-            !image.snapshots.is_empty(),
-            "copy {} has no snapshots",
-            image.image_id
-        );
-        for (snapshot, accounts) in &image.snapshots {
-            assert!(
-                accounts.contains(&account.to_string()),
-                "{account} cannot copy snapshot {snapshot}"
-            );
-        }
-    }
     // The source image in ap-south-1 is not shared: partners use their regional copy.
+    let images = world.owned_images();
     let source = images.iter().find(|i| i.region == "ap-south-1").unwrap();
     assert!(source.launch.is_empty(), "source image shared: {source:?}");
 }

@@ -5,7 +5,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use crate::rollout_state::assert_complete_rollout;
-use crate::support::World;
+use crate::support::{Amirun, World};
 
 /// Kills amirun while the reply to the first `operation` is held at the proxy, after the
 /// emulator has done the work, then runs the same command again.
