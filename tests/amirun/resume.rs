@@ -7,13 +7,11 @@ use std::time::Duration;
 use crate::rollout_state::assert_complete_rollout;
 use crate::support::{Amirun, World};
 
-/// Kills amirun while the reply to the first `operation` is held at the proxy, after the
-/// emulator has done the work, then runs the same command again.
-fn kill_at_then_resume(operation: &str) {
-    let world = World::new();
+/// Starts `amirun` and kills it while the reply to its first `operation` is held at the
+/// proxy, that is after the emulator has done the work.
+fn kill_while_held(world: &World, amirun: Amirun, operation: &str) {
     let hold = world.proxy.hold_reply(operation, 1);
-    let mut child = world
-        .eduglobal(&[])
+    let mut child = amirun
         .command()
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -26,6 +24,12 @@ fn kill_at_then_resume(operation: &str) {
     child.kill().expect("kill failed");
     child.wait().expect("wait failed");
     hold.release();
+}
+
+/// Kills a run at `operation`, then runs the same command again.
+fn kill_at_then_resume(operation: &str) {
+    let world = World::new();
+    kill_while_held(&world, world.eduglobal(&[]), operation);
 
     world
         .run_eduglobal(&[])
@@ -92,18 +96,7 @@ interrupt_tests! {
 #[test]
 fn lost_journal_adopts_existing_image() {
     let world = World::new();
-    let hold = world.proxy.hold_reply("CopyImage", 1);
-    let mut child = world
-        .eduglobal(&[])
-        .command()
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn failed");
-    assert!(hold.wait_held(Duration::from_secs(60)));
-    child.kill().expect("kill failed");
-    child.wait().expect("wait failed");
-    hold.release();
+    kill_while_held(&world, world.eduglobal(&[]), "CopyImage");
     std::fs::remove_dir_all(world.state.path()).expect("cannot remove the state directory");
 
     world.run_eduglobal(&[]).success();
@@ -170,18 +163,7 @@ fn copied_runbook() -> (tempfile::TempDir, std::path::PathBuf) {
 fn changed_runbook_is_rejected_on_resume() {
     let world = World::new();
     let (_dir, runbook) = copied_runbook();
-    let hold = world.proxy.hold_reply("CopyImage", 1);
-    let mut child = world
-        .runbook(&runbook, &[])
-        .command()
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    assert!(hold.wait_held(Duration::from_secs(60)));
-    child.kill().unwrap();
-    child.wait().unwrap();
-    hold.release();
+    kill_while_held(&world, world.runbook(&runbook, &[]), "CopyImage");
 
     let mut text = std::fs::read_to_string(&runbook).unwrap();
     text.push_str("\n// A change after the run started.\n");
