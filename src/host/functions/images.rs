@@ -198,7 +198,7 @@ fn recover_lost_reply(
     Err(HostError::Aws(error))
 }
 
-fn copy_image(
+pub(super) fn copy_image(
     ctx: &HostContext,
     image: &str,
     region: &str,
