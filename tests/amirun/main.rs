@@ -4,4 +4,6 @@
 mod support;
 
 mod eduglobal;
+mod lifecycle;
 mod proxy_selftest;
+mod secure_sharing;
