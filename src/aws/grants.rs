@@ -7,8 +7,8 @@ use serde_json::json;
 use super::{Aws, AwsError};
 use crate::types::{AccountId, Region};
 
-/// What a partner account needs on the key to launch a shared encrypted image and to copy it
-/// (re-encrypting under a key of its own).
+/// The KMS operations a partner account needs to launch a shared encrypted image and to
+/// copy it (re-encrypting under a key of its own).
 pub const PARTNER_OPERATIONS: [&str; 6] = [
     "Decrypt",
     "DescribeKey",
@@ -38,7 +38,8 @@ pub struct PartnerGrant {
     pub created: bool,
 }
 
-/// The partition of an ARN (`aws`, `aws-cn`, `aws-us-gov`), `aws` when it is not an ARN.
+/// Returns the partition of an ARN (`aws`, `aws-cn`, `aws-us-gov`), `aws` when it is not
+/// an ARN.
 pub fn partition_of(arn: &str) -> &str {
     arn.strip_prefix("arn:")
         .and_then(|rest| rest.split(':').next())
@@ -46,17 +47,17 @@ pub fn partition_of(arn: &str) -> &str {
         .unwrap_or("aws")
 }
 
-/// The IAM principal that stands for a whole account.
+/// Returns the IAM principal that is a whole account.
 pub fn account_principal(partition: &str, account: &AccountId) -> String {
     format!("arn:{partition}:iam::{account}:root")
 }
 
-/// The grant name that ties a grant to one image and one partner account.
+/// Returns the grant name that ties a grant to one image and one partner account.
 pub fn grant_name(image: &str, account: &AccountId) -> String {
     format!("amirun-{image}-{account}")
 }
 
-/// The key-policy statement that gives `accounts` what [`PARTNER_OPERATIONS`] lists, for a
+/// Builds the key-policy statement that gives `accounts` the [`PARTNER_OPERATIONS`], for a
 /// key owner who does not let amirun create grants.
 pub fn partner_policy_statement(key_arn: &str, accounts: &[AccountId]) -> serde_json::Value {
     let partition = partition_of(key_arn);
@@ -79,7 +80,11 @@ pub fn partner_policy_statement(key_arn: &str, accounts: &[AccountId]) -> serde_
 
 impl Aws {
     /// Lists every grant on `key`, following ListGrants pages.
-    pub async fn list_grants(&self, region: &Region, key: &str) -> Result<Vec<GrantInfo>, AwsError> {
+    pub async fn list_grants(
+        &self,
+        region: &Region,
+        key: &str,
+    ) -> Result<Vec<GrantInfo>, AwsError> {
         let mut grants = Vec::new();
         let mut marker: Option<String> = None;
         loop {
@@ -92,15 +97,17 @@ impl Aws {
             let output = self
                 .call("ListGrants", region, json!({ "key_id": key }), call)
                 .await?;
-            grants.extend(output.grants().iter().map(|grant| GrantInfo {
-                grant_id: grant.grant_id().unwrap_or_default().to_owned(),
-                name: grant.name().unwrap_or_default().to_owned(),
-                grantee_principal: grant.grantee_principal().unwrap_or_default().to_owned(),
-                operations: grant
-                    .operations()
-                    .iter()
-                    .map(|o| o.as_str().to_owned())
-                    .collect(),
+            grants.extend(output.grants().iter().map(|grant| {
+                GrantInfo {
+                    grant_id: grant.grant_id().unwrap_or_default().to_owned(),
+                    name: grant.name().unwrap_or_default().to_owned(),
+                    grantee_principal: grant.grantee_principal().unwrap_or_default().to_owned(),
+                    operations: grant
+                        .operations()
+                        .iter()
+                        .map(|o| o.as_str().to_owned())
+                        .collect(),
+                }
             }));
             match output.next_marker() {
                 Some(next) if output.truncated() => marker = Some(next.to_owned()),
@@ -136,8 +143,10 @@ impl Aws {
             });
         }
 
-        let operations: Vec<GrantOperation> =
-            PARTNER_OPERATIONS.iter().map(|o| GrantOperation::from(*o)).collect();
+        let operations: Vec<GrantOperation> = PARTNER_OPERATIONS
+            .iter()
+            .map(|o| GrantOperation::from(*o))
+            .collect();
         let call = self
             .kms(region)
             .create_grant()
@@ -151,9 +160,7 @@ impl Aws {
             "key_id": key, "grantee_principal": grantee, "name": name,
             "operations": PARTNER_OPERATIONS,
         });
-        let output = self
-            .call("CreateGrant", region, parameters, call)
-            .await?;
+        let output = self.call("CreateGrant", region, parameters, call).await?;
         Ok(PartnerGrant {
             key: key.to_owned(),
             account: account.to_string(),
@@ -180,14 +187,15 @@ impl Aws {
                 .key_id(key)
                 .grant_id(&grant.grant_id)
                 .send();
-            let parameters = json!({ "key_id": key, "grant_id": grant.grant_id, "name": grant.name });
+            let parameters =
+                json!({ "key_id": key, "grant_id": grant.grant_id, "name": grant.name });
             self.call("RetireGrant", region, parameters, call).await?;
             retired.push(grant.grant_id.clone());
         }
         Ok(retired)
     }
 
-    /// The key's `default` policy document, as JSON text.
+    /// Reads the key's `default` policy document, as JSON text.
     pub async fn key_policy(&self, region: &Region, key: &str) -> Result<String, AwsError> {
         let call = self
             .kms(region)

@@ -21,7 +21,8 @@ impl Aws {
             .image_id(image.as_str())
             .deprecate_at(time)
             .send();
-        let parameters = json!({ "image_id": image, "deprecate_at": crate::clock::format_rfc3339(time) });
+        let parameters =
+            json!({ "image_id": image, "deprecate_at": crate::clock::format_rfc3339(time) });
         self.call("EnableImageDeprecation", region, parameters, call)
             .await?;
         Ok(())
@@ -33,8 +34,13 @@ impl Aws {
             .deregister_image()
             .image_id(image.as_str())
             .send();
-        self.call("DeregisterImage", region, json!({ "image_id": image }), call)
-            .await?;
+        self.call(
+            "DeregisterImage",
+            region,
+            json!({ "image_id": image }),
+            call,
+        )
+        .await?;
         Ok(())
     }
 
@@ -48,8 +54,13 @@ impl Aws {
             .delete_snapshot()
             .snapshot_id(snapshot.as_str())
             .send();
-        self.call("DeleteSnapshot", region, json!({ "snapshot_id": snapshot }), call)
-            .await?;
+        self.call(
+            "DeleteSnapshot",
+            region,
+            json!({ "snapshot_id": snapshot }),
+            call,
+        )
+        .await?;
         Ok(())
     }
 
@@ -72,7 +83,12 @@ impl Aws {
             .include_deprecated(true)
             .send();
         let output = self
-            .call("DescribeImages", region, json!({ "name": format!("{prefix}*") }), call)
+            .call(
+                "DescribeImages",
+                region,
+                json!({ "name": format!("{prefix}*") }),
+                call,
+            )
             .await?;
         let mut images: Vec<ImageInfo> = output
             .images()

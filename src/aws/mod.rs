@@ -16,11 +16,11 @@ mod ssm;
 pub use audit::{AuditLog, AuditRun};
 pub use clients::{Aws, AwsOptions};
 pub use error::AwsError;
-pub use images::{CopyRequest, CreateRequest, ImageInfo, ImageState, SnapshotInfo};
 pub use grants::{
-    account_principal, grant_name, partition_of, partner_policy_statement, GrantInfo,
-    PartnerGrant, PARTNER_OPERATIONS,
+    account_principal, grant_name, partition_of, partner_policy_statement, GrantInfo, PartnerGrant,
+    PARTNER_OPERATIONS,
 };
+pub use images::{CopyRequest, CreateRequest, ImageInfo, ImageState, SnapshotInfo};
 pub use kms::KeyInfo;
 pub use public_access::BlockPublicAccess;
 pub use sharing::{Change, LaunchPermissions};

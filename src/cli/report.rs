@@ -18,7 +18,9 @@ pub fn report(global: &GlobalArgs, args: &ReportArgs) -> Result<(), RunFailure> 
         .collect::<Result<Vec<_>, _>>()
         .map_err(|error| RunFailure::Input(error.to_string()))?;
     let partners = match &args.partners {
-        Some(path) => Some(load_partner_script(path).map_err(|error| RunFailure::Input(error.to_string()))?),
+        Some(path) => {
+            Some(load_partner_script(path).map_err(|error| RunFailure::Input(error.to_string()))?)
+        }
         None => None,
     };
 
@@ -47,13 +49,29 @@ fn failure(error: HostError) -> RunFailure {
 }
 
 fn print_table(report: &SharingReport) {
-    let header = ["IMAGE", "REGION", "ACCOUNT", "PARTNER", "LAUNCH", "SNAPSHOTS", "KEY ACCESS"];
+    let header = [
+        "IMAGE",
+        "REGION",
+        "ACCOUNT",
+        "PARTNER",
+        "LAUNCH",
+        "SNAPSHOTS",
+        "KEY ACCESS",
+    ];
     let mut rows: Vec<[String; 7]> = Vec::new();
     for image in &report.images {
         let id = image.image_id.clone();
         let region = image.region.clone();
         if image.accounts.is_empty() {
-            rows.push([id.clone(), region.clone(), "(no account)".into(), String::new(), String::new(), String::new(), String::new()]);
+            rows.push([
+                id.clone(),
+                region.clone(),
+                "(no account)".into(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]);
         }
         for row in &image.accounts {
             rows.push([
@@ -67,10 +85,26 @@ fn print_table(report: &SharingReport) {
             ]);
         }
         for organization in &image.organizations {
-            rows.push([id.clone(), region.clone(), organization.clone(), "-".into(), "yes".into(), "no".into(), "-".into()]);
+            rows.push([
+                id.clone(),
+                region.clone(),
+                organization.clone(),
+                "-".into(),
+                "yes".into(),
+                "no".into(),
+                "-".into(),
+            ]);
         }
         if image.public {
-            rows.push([id.clone(), region.clone(), "all (public)".into(), "-".into(), "yes".into(), "no".into(), "-".into()]);
+            rows.push([
+                id.clone(),
+                region.clone(),
+                "all (public)".into(),
+                "-".into(),
+                "yes".into(),
+                "no".into(),
+                "-".into(),
+            ]);
         }
     }
 
@@ -104,7 +138,10 @@ fn print_table(report: &SharingReport) {
             .as_deref()
             .map(|a| format!(", account {a}"))
             .unwrap_or_default();
-        println!("  {} in {}{account}: {}", issue.image_id, issue.region, issue.message);
+        println!(
+            "  {} in {}{account}: {}",
+            issue.image_id, issue.region, issue.message
+        );
     }
 }
 

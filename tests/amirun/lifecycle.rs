@@ -42,16 +42,22 @@ fn retire_keeps_newest_versions() {
         .iter()
         .map(|r| r["image_id"].as_str().unwrap())
         .collect();
-    assert_eq!(retired, [made[0].image_id.as_str(), made[1].image_id.as_str()]);
+    assert_eq!(
+        retired,
+        [made[0].image_id.as_str(), made[1].image_id.as_str()]
+    );
     assert_eq!(world.image_ids_named("MyApp-"), [made[2].image_id.clone()]);
-    assert_eq!(world.image_ids_named("Other-"), [other.image_id.clone()]);
+    assert_eq!(world.image_ids_named("Other-"), vec![other.image_id]);
     for image in &made[..2] {
         for snapshot in &image.snapshots {
             assert!(!world.snapshot_exists(snapshot), "{snapshot} not deleted");
         }
     }
     for snapshot in &made[2].snapshots {
-        assert!(world.snapshot_exists(snapshot), "{snapshot} of the kept image deleted");
+        assert!(
+            world.snapshot_exists(snapshot),
+            "{snapshot} of the kept image deleted"
+        );
     }
 }
 
@@ -104,18 +110,23 @@ fn retire_force_unshares_first() {
         .filter(|o| o != "RunInstances")
         .collect();
     let position = |op: &str| order.iter().position(|o| o == op).unwrap();
-    assert!(position("ModifyImageAttribute") < position("DeregisterImage"), "{order:?}");
-    assert!(position("DeregisterImage") < position("DeleteSnapshot"), "{order:?}");
+    assert!(
+        position("ModifyImageAttribute") < position("DeregisterImage"),
+        "{order:?}"
+    );
+    assert!(
+        position("DeregisterImage") < position("DeleteSnapshot"),
+        "{order:?}"
+    );
 }
 
 #[test]
 fn retire_rejects_bad_arguments() {
     let world = World::new();
     let runbook = world.runbook("retire.rhai", r#"retire("MyApp-", 0)"#);
-    world
-        .run_runbook(&runbook, &[])
-        .failure(2)
-        .stderr_contains("invalid keep `0`: retire keeps at least the newest image; pass 1 or more");
+    world.run_runbook(&runbook, &[]).failure(2).stderr_contains(
+        "invalid keep `0`: retire keeps at least the newest image; pass 1 or more",
+    );
     let runbook = world.runbook("retire.rhai", r#"retire("MyApp-*", 1)"#);
     world
         .run_runbook(&runbook, &[])
@@ -135,14 +146,20 @@ fn retire_plan_changes_nothing() {
         .arg_path(&runbook)
         .run()
         .success()
-        .stdout_contains(&format!("deregister_image in ap-south-1: {}", made[0].image_id))
-        .stdout_contains(&format!("delete_snapshot in ap-south-1: {}", made[0].snapshots[0]));
+        .stdout_contains(&format!(
+            "deregister_image in ap-south-1: {}",
+            made[0].image_id
+        ))
+        .stdout_contains(&format!(
+            "delete_snapshot in ap-south-1: {}",
+            made[0].snapshots[0]
+        ));
     assert_eq!(world.image_ids_named("MyApp-").len(), 3);
     assert_eq!(world.proxy.count("DeregisterImage"), 0);
 }
 
 /// Mock test: moto has no EnableImageDeprecation, so a rule with AWS's response shape
-/// answers it and checks the request.
+/// returns its output and checks the request.
 #[test]
 fn deprecate_sends_time() {
     let image_id = "ami-0123456789abcdef0";
@@ -169,9 +186,10 @@ fn deprecate_sends_time() {
                 && request.deprecate_at().map(|t| t.secs()) == Some(4_102_444_800)
         })
         .then_output(|| {
-            aws_sdk_ec2::operation::enable_image_deprecation::EnableImageDeprecationOutput::builder()
-                .r#return(true)
-                .build()
+            aws_sdk_ec2::operation::enable_image_deprecation::EnableImageDeprecationOutput::builder(
+            )
+            .r#return(true)
+            .build()
         });
     let rules = MockRules {
         ec2: vec![&describe, &deprecate],
@@ -197,5 +215,8 @@ fn deprecate_rejects_past_time() {
         "invalid deprecation time `2001-01-01`: the time must lie in the future, because AWS accepts no past deprecation time"
     );
     let error = session.eval_err(r#"deprecate("ami-0123456789abcdef0", "next week")"#);
-    assert!(error.starts_with("invalid deprecation time `next week`"), "{error}");
+    assert!(
+        error.starts_with("invalid deprecation time `next week`"),
+        "{error}"
+    );
 }

@@ -454,8 +454,8 @@ fn raw_http_chunked_continue_keepalive_and_latency() {
 
     // The same connection serves the next request.
     let form = "Action=DescribeRegions&Version=2016-11-15";
-    let request =
-        signed_head(&proxy, "eu-west-1") + format!("Content-Length: {}\r\n\r\n{form}", form.len()).as_str();
+    let request = signed_head(&proxy, "eu-west-1")
+        + format!("Content-Length: {}\r\n\r\n{form}", form.len()).as_str();
     stream.write_all(request.as_bytes()).unwrap();
     let (status, headers, body) = read_response(&mut reader);
     assert_eq!(status, "HTTP/1.1 200 OK");

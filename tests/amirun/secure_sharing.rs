@@ -1,18 +1,18 @@
 //! Secure sharing: key grants, the AWS-managed key, re-encryption, public sharing,
 //! organizations, revocation and the sharing report.
 //!
-//! moto records no KMS key on snapshots, and has no AMI block public access, so tests of
-//! those paths are mock tests: an `aws-smithy-mocks` rule adds the missing fact (for example
-//! DescribeImages answering with the snapshot's KMS key) and, where the emulator can answer
-//! the rest, every other request passes through to it, so the emulator's state is still what
-//! the test checks.
+//! moto records no KMS key on snapshots and has no AMI block public access, so tests of
+//! those paths are mock tests. An `aws-smithy-mocks` rule adds the missing fact, for example
+//! a DescribeImages response with the snapshot's KMS key. Where the emulator can respond to
+//! the rest, every other request passes through to it, so the test still checks the
+//! emulator's state.
 
 use aws_sdk_ec2::types::{
     ArchitectureValues, BlockDeviceMapping, EbsBlockDevice, Image, ImageState, LaunchPermission,
     PermissionGroup,
 };
-use aws_sdk_kms::types::{KeyManagerType, KeyMetadata, KeyState};
 use aws_sdk_kms::operation::create_grant::CreateGrantError;
+use aws_sdk_kms::types::{KeyManagerType, KeyMetadata, KeyState};
 use aws_smithy_mocks::{mock, Rule};
 use aws_smithy_types::error::ErrorMetadata;
 
@@ -27,7 +27,7 @@ const AWS_MANAGED_KEY: &str =
     "arn:aws:kms:ap-south-1:210987654321:key/0a1b2c3d-1111-2222-3333-444455556666";
 const ORGANIZATION: &str = "arn:aws:organizations::210987654321:organization/o-abcde12345";
 
-/// DescribeImages as AWS answers it for an available image whose one snapshot is encrypted
+/// Returns a rule with the DescribeImages response AWS gives for an available image whose one snapshot is encrypted
 /// under `key`.
 fn encrypted_image_rule(image: &TestImage, key: &str) -> Rule {
     let image = image.clone();
@@ -62,7 +62,7 @@ fn encrypted_image_rule(image: &TestImage, key: &str) -> Rule {
         })
 }
 
-/// DescribeKey for the AWS-managed EBS key, as AWS answers it.
+/// Returns a rule with the DescribeKey response AWS gives for the AWS-managed EBS key.
 fn aws_managed_key_rule() -> Rule {
     mock!(aws_sdk_kms::Client::describe_key)
         .match_requests(|request| request.key_id() == Some(AWS_MANAGED_KEY))
@@ -73,7 +73,9 @@ fn aws_managed_key_rule() -> Rule {
                 .aws_account_id(OWNER_ACCOUNT)
                 .key_manager(KeyManagerType::Aws)
                 .key_state(KeyState::Enabled)
-                .description("Default key that protects my EBS volumes when no other key is defined")
+                .description(
+                    "Default key that protects my EBS volumes when no other key is defined",
+                )
                 .build()
                 .expect("key metadata");
             aws_sdk_kms::operation::describe_key::DescribeKeyOutput::builder()
@@ -82,8 +84,8 @@ fn aws_managed_key_rule() -> Rule {
         })
 }
 
-/// A session in this process whose EC2 and KMS rules come first, with every other request
-/// going to the world's proxy and on to the emulator.
+/// Starts a session in this process whose EC2 and KMS rules come first. Every other request
+/// goes to the world's proxy and on to the emulator.
 fn passthrough_session(world: &World, ec2: Vec<&Rule>, kms: Vec<&Rule>) -> Session {
     let url = world.proxy.url();
     let rules = MockRules {
@@ -91,7 +93,10 @@ fn passthrough_session(world: &World, ec2: Vec<&Rule>, kms: Vec<&Rule>) -> Sessi
         kms,
         sts: vec![],
     };
-    Session::new(mocked_aws(Backend::Emulator(&url), SOURCE_REGION, &rules), false)
+    Session::new(
+        mocked_aws(Backend::Emulator(&url), SOURCE_REGION, &rules),
+        false,
+    )
 }
 
 #[test]
@@ -139,8 +144,8 @@ fn grant_function_is_idempotent() {
     assert!(again.is_empty());
 }
 
-/// Mock test: moto does not record the snapshot's KMS key, so DescribeImages is answered by a
-/// rule; the grant, snapshot and launch permissions are made in and read from the emulator.
+/// Mock test: moto does not record the snapshot's KMS key, so a rule returns DescribeImages.
+/// The grant, snapshot and launch permissions are made in and read from the emulator.
 #[test]
 fn share_grants_customer_key_to_partner() {
     let world = World::new();
@@ -155,15 +160,19 @@ fn share_grants_customer_key_to_partner() {
     session.eval_ok(&script);
 
     let grants = world.grants(&key);
-    assert_eq!(grants.len(), 1, "a repeated share made a second grant: {grants:?}");
+    assert_eq!(
+        grants.len(),
+        1,
+        "a repeated share made a second grant: {grants:?}"
+    );
     assert_eq!(grants[0].0, format!("amirun-{}-{PARTNER}", image.image_id));
     assert_eq!(grants[0].1, format!("arn:aws:iam::{PARTNER}:root"));
     assert_eq!(world.launch_permissions(&image.image_id), [PARTNER]);
     assert_eq!(world.snapshot_permissions(&image.snapshots[0]), [PARTNER]);
 }
 
-/// Mock test (field case 3): the image is shared by hand and its customer-managed key names
-/// only the owner; the report flags it, and share makes the missing grant.
+/// Mock test: the image is shared by hand and its customer-managed key policy names only the
+/// owner. The report flags it, and share makes the missing grant.
 #[test]
 fn report_flags_key_not_granted() {
     let world = World::new();
@@ -197,7 +206,7 @@ fn report_flags_key_not_granted() {
     assert_eq!(report["issues"].as_array().map(Vec::len), Some(0));
 }
 
-/// Mock test (field case 1): DescribeImages and DescribeKey show the AWS-managed EBS key,
+/// Mock test: DescribeImages and DescribeKey show the AWS-managed EBS key,
 /// which moto cannot; the emulator shows that nothing was shared.
 #[test]
 fn share_rejects_aws_managed_key() {
@@ -252,9 +261,9 @@ fn share_reencrypts_aws_managed_image() {
     assert_eq!(names, [copy]);
 }
 
-/// Mock test: CreateGrant is denied with AWS's error code and message for a caller without
-/// kms:CreateGrant, which moto never denies; the error prints the key-policy statement and
-/// no permission is changed in the emulator.
+/// Mock test: CreateGrant fails with AWS's error code and message for a caller without
+/// kms:CreateGrant, which moto never denies. The error prints the key-policy statement, and
+/// no permission changes in the emulator.
 #[test]
 fn denied_grant_prints_policy_statement() {
     let world = World::new();
@@ -287,7 +296,10 @@ fn denied_grant_prints_policy_statement() {
     let statement_start = error.find('{').expect("no statement in the error");
     let statement: serde_json::Value = serde_json::from_str(&error[statement_start..]).unwrap();
     assert_eq!(statement["Effect"], "Allow");
-    assert_eq!(statement["Principal"]["AWS"][0], format!("arn:aws:iam::{PARTNER}:root"));
+    assert_eq!(
+        statement["Principal"]["AWS"][0],
+        format!("arn:aws:iam::{PARTNER}:root")
+    );
     assert_eq!(statement["Action"][0], "kms:Decrypt");
     assert_eq!(statement["Action"][5], "kms:CreateGrant");
     assert_eq!(denied.num_calls(), 1);
@@ -366,19 +378,27 @@ impl PublicMocks {
                     .build()
             });
         let current = mock!(aws_sdk_ec2::Client::describe_image_attribute).then_output(|| {
-            aws_sdk_ec2::operation::describe_image_attribute::DescribeImageAttributeOutput::builder()
-                .image_id(PUBLIC_IMAGE)
-                .build()
+            aws_sdk_ec2::operation::describe_image_attribute::DescribeImageAttributeOutput::builder(
+            )
+            .image_id(PUBLIC_IMAGE)
+            .build()
         });
         let modify = mock!(aws_sdk_ec2::Client::modify_image_attribute)
             .match_requests(|request| {
                 request
                     .launch_permission()
-                    .map(|m| m.add() == [LaunchPermission::builder().group(PermissionGroup::All).build()])
+                    .map(|m| {
+                        m.add()
+                            == [LaunchPermission::builder()
+                                .group(PermissionGroup::All)
+                                .build()]
+                    })
                     .unwrap_or(false)
             })
             .then_output(|| {
-                aws_sdk_ec2::operation::modify_image_attribute::ModifyImageAttributeOutput::builder().build()
+                aws_sdk_ec2::operation::modify_image_attribute::ModifyImageAttributeOutput::builder(
+                )
+                .build()
             });
         PublicMocks {
             caller,
@@ -391,7 +411,12 @@ impl PublicMocks {
 
     fn session(&self) -> Session {
         let rules = MockRules {
-            ec2: vec![&self.describe, &self.block_state, &self.current, &self.modify],
+            ec2: vec![
+                &self.describe,
+                &self.block_state,
+                &self.current,
+                &self.modify,
+            ],
             kms: vec![],
             sts: vec![&self.caller],
         };
@@ -399,8 +424,8 @@ impl PublicMocks {
     }
 }
 
-/// Mock test (field case 4): moto answers GetImageBlockPublicAccessState with an error 500,
-/// so the state comes from a rule with AWS's response shape.
+/// Mock test: moto responds to GetImageBlockPublicAccessState with an error 500, so the state
+/// comes from a rule with AWS's response shape.
 #[test]
 fn public_share_checks_block_state() {
     let mocks = PublicMocks::new("block-new-sharing");
@@ -438,11 +463,12 @@ fn organization_share_warns_about_copies() {
     let image = world.make_image("Secure-v1");
     let runbook = world.runbook(
         "organization.rhai",
-        &format!(r#"share("{}", ["{ORGANIZATION}", "{PARTNER}"])"#, image.image_id),
+        &format!(
+            r#"share("{}", ["{ORGANIZATION}", "{PARTNER}"])"#,
+            image.image_id
+        ),
     );
-    let finished = world
-        .run_runbook(&runbook, &["--output", "json"])
-        .success();
+    let finished = world.run_runbook(&runbook, &["--output", "json"]).success();
     let result = finished.json();
     assert_eq!(
         result["warnings"][0],
@@ -452,7 +478,9 @@ fn organization_share_warns_about_copies() {
             image.image_id
         )
     );
-    assert!(finished.stderr.contains("its member accounts cannot copy it"));
+    assert!(finished
+        .stderr
+        .contains("its member accounts cannot copy it"));
     assert_eq!(
         world.launch_permissions(&image.image_id),
         [PARTNER, ORGANIZATION]
@@ -481,7 +509,10 @@ fn unshare_removes_permissions_once() {
     assert_eq!(world.proxy.count("ModifyImageAttribute"), 1);
     assert_eq!(world.proxy.count("ModifySnapshotAttribute"), 1);
     assert_eq!(world.launch_permissions(id), [OTHER_PARTNER]);
-    assert_eq!(world.snapshot_permissions(&image.snapshots[0]), [OTHER_PARTNER]);
+    assert_eq!(
+        world.snapshot_permissions(&image.snapshots[0]),
+        [OTHER_PARTNER]
+    );
 
     world.proxy.clear_calls();
     let second = world.run_runbook(&unshare, &["--output", "json"]).success();
@@ -510,13 +541,16 @@ fn unshare_plan_shows_removals() {
         .success()
         .stdout_contains(&format!("unshare in ap-south-1: {id}"))
         .stdout_contains(&format!("- {PARTNER}"))
-        .stdout_contains(&format!("unshare_snapshots in ap-south-1: {}", image.snapshots[0]));
+        .stdout_contains(&format!(
+            "unshare_snapshots in ap-south-1: {}",
+            image.snapshots[0]
+        ));
     assert_eq!(world.launch_permissions(id), [PARTNER]);
     assert_eq!(world.snapshot_permissions(&image.snapshots[0]), [PARTNER]);
 }
 
-/// Mock test: grants can only be made through a snapshot's key, which moto does not record;
-/// the grant itself lives in the emulator and unshare retires it there.
+/// Mock test: grants are made only through a snapshot's key, which moto does not record.
+/// The grant itself is in the emulator, and unshare retires it there.
 #[test]
 fn unshare_retires_partner_grants() {
     let world = World::new();
@@ -525,7 +559,9 @@ fn unshare_retires_partner_grants() {
     let describe = encrypted_image_rule(&image, &key);
     let session = passthrough_session(&world, vec![&describe], vec![]);
     let id = &image.image_id;
-    session.eval_ok(&format!(r#"share("{id}", ["{PARTNER}", "{OTHER_PARTNER}"])"#));
+    session.eval_ok(&format!(
+        r#"share("{id}", ["{PARTNER}", "{OTHER_PARTNER}"])"#
+    ));
     assert_eq!(world.grants(&key).len(), 2);
 
     let result = session.eval_ok(&format!(r#"unshare("{id}", ["{PARTNER}"])"#));
@@ -615,4 +651,39 @@ fn report_rejects_bad_image_argument() {
         .failure(2)
         .stderr_contains("invalid image ID `ami-xyz`");
     assert!(world.proxy.calls().is_empty());
+}
+
+/// Mock test: the rollout policy's `reencrypt_keys` option reaches `share`, which copies the
+/// AWS-managed image of the partners' region under the given key and shares the copy.
+#[test]
+fn rollout_reencrypts_with_policy_option() {
+    let world = World::new();
+    let image = world.make_image("Secure-v1");
+    let customer_key = world.make_key();
+    let describe = encrypted_image_rule(&image, AWS_MANAGED_KEY);
+    let key = aws_managed_key_rule();
+    let session = passthrough_session(&world, vec![&describe], vec![&key]);
+
+    let result = session.eval_ok(&format!(
+        r#"
+        import "std/rollout" as rollout;
+        let partners = [#{{ name: "Partner A", account: "{PARTNER}", region: "ap-south-1" }}];
+        rollout::distribute("{}", "ap-south-1", partners, #{{
+            name: "Secure-v1",
+            reencrypt_keys: #{{ "ap-south-1": "{customer_key}" }},
+        }})
+        "#,
+        image.image_id
+    ));
+    let shared = result["ap-south-1"]["image_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(shared, image.image_id);
+    assert_eq!(
+        result["ap-south-1"]["granted"]["reencrypted_from"],
+        image.image_id.as_str()
+    );
+    assert_eq!(world.launch_permissions(&shared), [PARTNER]);
+    assert!(world.launch_permissions(&image.image_id).is_empty());
 }

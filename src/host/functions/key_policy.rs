@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::key_access::ImageKey;
 use crate::aws::GrantInfo;
 
-/// What the report found about one account's use of an image's keys.
+/// The report's finding about one account's use of an image's keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyAccess {

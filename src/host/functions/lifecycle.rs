@@ -121,7 +121,8 @@ fn deprecate(
     }
 
     let id = real_image(&image)?.clone();
-    let arguments = json!({ "region": region, "image_id": id, "deprecate_at": result.deprecate_at });
+    let arguments =
+        json!({ "region": region, "image_id": id, "deprecate_at": result.deprecate_at });
     let done: Deprecation = ctx.step("deprecate", arguments, |_| {
         let aws = ctx.aws()?;
         ctx.block_on(async { Ok(aws.enable_image_deprecation(&region, &id, time).await?) })?;
@@ -138,12 +139,12 @@ struct RetiredImage {
     name: String,
     creation_date: String,
     snapshots: Vec<String>,
-    /// What was unshared first; present only when `force` took back a share.
+    /// The unshare done first, present only when `force` took back a share.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     unshared: Option<UnshareResult>,
 }
 
-/// Who an image is shared with: launch permission targets and snapshot accounts.
+/// The sharing of an image: launch permission targets and snapshot accounts.
 struct Sharing {
     targets: Vec<ShareTarget>,
     accounts: Vec<AccountId>,
@@ -193,7 +194,9 @@ fn retire(ctx: &HostContext, prefix: &str, keep: INT, options: &Map) -> Result<D
     let region = ctx.region_or_default(options.region()?)?;
     let aws = ctx.aws()?;
     let images = ctx.block_on(async { Ok(aws.images_with_name_prefix(&region, prefix).await?) })?;
-    let keep = usize::try_from(keep).unwrap_or(usize::MAX).min(images.len());
+    let keep = usize::try_from(keep)
+        .unwrap_or(usize::MAX)
+        .min(images.len());
     let (old, kept) = images.split_at(images.len() - keep);
 
     // Every old image is checked before the first change, so a rejection changes nothing.
@@ -214,7 +217,8 @@ fn retire(ctx: &HostContext, prefix: &str, keep: INT, options: &Map) -> Result<D
 fn sharing_of(ctx: &HostContext, info: &ImageInfo) -> Result<Sharing, HostError> {
     let aws = ctx.aws()?;
     let region = &info.region;
-    let launch = ctx.block_on(async { Ok(aws.launch_permissions(region, &info.image_id).await?) })?;
+    let launch =
+        ctx.block_on(async { Ok(aws.launch_permissions(region, &info.image_id).await?) })?;
     let targets = launch
         .targets
         .iter()
@@ -274,7 +278,14 @@ fn retire_image(
         } else {
             let keys = image_keys(ctx, info)?;
             let grants = GrantScope::AllAccounts;
-            Some(remove_sharing(ctx, info, &sharing.targets, &sharing.accounts, &keys, grants)?)
+            Some(remove_sharing(
+                ctx,
+                info,
+                &sharing.targets,
+                &sharing.accounts,
+                &keys,
+                grants,
+            )?)
         };
         deregister_and_delete(ctx, info, interrupted)?;
         tracing::info!(image = %info.image_id, %region, name = %info.name, "retired image");
@@ -330,7 +341,9 @@ fn plan_retire(ctx: &HostContext, info: &ImageInfo, sharing: &Sharing, snapshots
                 .split(", ")
                 .map(|t| format!("- {t}"))
                 .collect(),
-            detail: "every launch permission, snapshot permission and amirun key grant, before retiring".into(),
+            detail:
+                "every launch permission, snapshot permission and amirun key grant, before retiring"
+                    .into(),
         });
     }
     ctx.record_change(PlannedChange {

@@ -14,7 +14,10 @@ use crate::aws::ImageInfo;
 use crate::types::{InputError, KmsKey, ShareTarget};
 
 fn targets_value(targets: &[ShareTarget]) -> Dynamic {
-    let items: Array = targets.iter().map(|t| Dynamic::from(t.to_string())).collect();
+    let items: Array = targets
+        .iter()
+        .map(|t| Dynamic::from(t.to_string()))
+        .collect();
     Dynamic::from(items)
 }
 
@@ -32,7 +35,12 @@ pub fn share_reencrypted(
     let mut copy_options = Map::new();
     copy_options.insert("kms_key".into(), key.to_string().into());
     copy_options.insert("name".into(), reencrypted_name(&info.name).into());
-    let copy = copy_image(ctx, info.image_id.as_str(), info.region.as_str(), &copy_options)?;
+    let copy = copy_image(
+        ctx,
+        info.image_id.as_str(),
+        info.region.as_str(),
+        &copy_options,
+    )?;
     if let ImageRef::Real(copy_id) = image_ref(ctx, &copy)? {
         if !ctx.is_plan() {
             wait_for_images(ctx, vec![(copy_id, info.region.clone())], DEFAULT_TIMEOUT)?;
@@ -42,7 +50,10 @@ pub fn share_reencrypted(
     share_options.insert("region".into(), info.region.to_string().into());
     let shared = share(ctx, &copy, &targets_value(targets), &share_options)?;
     let Some(mut map) = shared.try_cast::<Map>() else {
-        return Err(HostError::failed("ConversionError", "share returned no map"));
+        return Err(HostError::failed(
+            "ConversionError",
+            "share returned no map",
+        ));
     };
     map.insert("reencrypted_from".into(), info.image_id.to_string().into());
     Ok(map.into())
@@ -56,13 +67,17 @@ fn check_reencrypt_key(ctx: &HostContext, info: &ImageInfo, key: &KmsKey) -> Res
             return Err(InputError::new(
                 "option",
                 format!("reencrypt_key = {key}"),
-                format!("the key must be in the image's region {}, where the re-encrypted copy is made", info.region),
+                format!(
+                    "the key must be in the image's region {}, where the re-encrypted copy is made",
+                    info.region
+                ),
             )
             .into());
         }
     }
     let aws = ctx.aws()?;
-    let described = ctx.block_on(async { Ok(aws.describe_key(&info.region, key.as_str()).await?) })?;
+    let described =
+        ctx.block_on(async { Ok(aws.describe_key(&info.region, key.as_str()).await?) })?;
     if described.aws_managed {
         return Err(InputError::new(
             "option",
@@ -74,12 +89,11 @@ fn check_reencrypt_key(ctx: &HostContext, info: &ImageInfo, key: &KmsKey) -> Res
     Ok(())
 }
 
-/// The name of the re-encrypted copy: AMI names are unique per region, so it differs from the
-/// source's name.
+/// Returns the name of the re-encrypted copy. AMI names are unique per region, so it
+/// differs from the source's name.
 fn reencrypted_name(name: &str) -> String {
     const SUFFIX: &str = " (re-encrypted)";
     let room = 128 - SUFFIX.len();
     let base: String = name.chars().take(room).collect();
     format!("{base}{SUFFIX}")
 }
-

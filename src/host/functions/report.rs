@@ -216,7 +216,9 @@ pub fn sharing_report(
             }
         }
         let image = image_report(ctx, &info, &keys, &key_facts, partners)?;
-        report.issues.extend(image_issues(&image, partners.is_some()));
+        report
+            .issues
+            .extend(image_issues(&image, partners.is_some()));
         report.images.push(image);
     }
     Ok(report)
@@ -236,11 +238,9 @@ fn read_key_facts(ctx: &HostContext, key: &ImageKey) -> Result<KeyFacts, HostErr
 fn denied_as_none<T>(result: Result<T, HostError>) -> Result<Option<T>, HostError> {
     match result {
         Ok(value) => Ok(Some(value)),
-        Err(HostError::Aws(AwsError { code: Some(code), .. }))
-            if code == "AccessDeniedException" || code == "AccessDenied" =>
-        {
-            Ok(None)
-        }
+        Err(HostError::Aws(AwsError {
+            code: Some(code), ..
+        })) if code == "AccessDeniedException" || code == "AccessDenied" => Ok(None),
         Err(error) => Err(error),
     }
 }
@@ -254,7 +254,8 @@ fn image_report(
 ) -> Result<ImageReport, HostError> {
     let aws = ctx.aws()?;
     let region = &info.region;
-    let launch = ctx.block_on(async { Ok(aws.launch_permissions(region, &info.image_id).await?) })?;
+    let launch =
+        ctx.block_on(async { Ok(aws.launch_permissions(region, &info.image_id).await?) })?;
     let mut snapshot_holders: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for snapshot in &info.snapshots {
         let id = &snapshot.snapshot_id;
@@ -276,7 +277,12 @@ fn image_report(
         }
     }
     for holders in snapshot_holders.values() {
-        accounts.extend(holders.iter().filter(|h| AccountId::parse(h).is_ok()).cloned());
+        accounts.extend(
+            holders
+                .iter()
+                .filter(|h| AccountId::parse(h).is_ok())
+                .cloned(),
+        );
     }
 
     let rows = accounts

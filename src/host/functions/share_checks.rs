@@ -34,8 +34,8 @@ pub fn check_targets(
     Ok(())
 }
 
-/// Snapshots under an AWS-managed key cannot be shared with any other account, and AWS only
-/// says so after the launch permission is granted; this error comes before any change.
+/// Builds the rejection of an image under the AWS-managed key, which no other account can
+/// use. AWS reports that only after granting the launch permission, so this comes first.
 pub fn aws_managed_key_error(info: &ImageInfo, key: &ImageKey) -> HostError {
     let snapshot = key
         .snapshots
@@ -51,7 +51,10 @@ pub fn aws_managed_key_error(info: &ImageInfo, key: &ImageKey) -> HostError {
 }
 
 /// Rejects public sharing of an encrypted image, which AWS does not allow.
-pub fn check_public_unencrypted(info: &ImageInfo, targets: &[ShareTarget]) -> Result<(), HostError> {
+pub fn check_public_unencrypted(
+    info: &ImageInfo,
+    targets: &[ShareTarget],
+) -> Result<(), HostError> {
     if !targets.contains(&ShareTarget::Public) {
         return Ok(());
     }
@@ -78,7 +81,7 @@ pub fn check_block_public_access(
         tracing::info!(%region, "AMI block public access is off; public sharing allowed");
         return Ok(());
     }
-    let who = match block.managed_by.as_deref() {
+    let next_step = match block.managed_by.as_deref() {
         Some("declarative-policy") => {
             "It is set by a declarative policy of your organization, so only the organization's management account can change it"
         }
@@ -86,7 +89,7 @@ pub fn check_block_public_access(
     };
     Err(HostError::Rejected(format!(
         "share of {label} with \"all\" rejected: AMI block public access is on for this account in {region} (state `{}`), \
-         so AWS refuses to make images public there. amirun never turns that block off. {who}; otherwise share with account IDs",
+         so AWS refuses to make images public there. amirun never turns that block off. {next_step}; otherwise share with account IDs",
         block.state
     )))
 }

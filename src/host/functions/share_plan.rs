@@ -1,4 +1,4 @@
-//! What `share` records in plan mode instead of changing permissions.
+//! The changes `share` records in plan mode instead of changing permissions.
 
 use rhai::Dynamic;
 use serde_json::json;
@@ -90,8 +90,8 @@ pub fn plan_share_existing(
     )
 }
 
-/// One planned grant per customer-managed key, naming the grants `share` makes unless they
-/// exist already.
+/// Records one planned grant change per customer-managed key, naming the grants `share`
+/// makes unless they exist already.
 fn plan_grants(ctx: &HostContext, info: &ImageInfo, keys: &[ImageKey], accounts: &[AccountId]) {
     if accounts.is_empty() {
         return;
@@ -111,4 +111,3 @@ fn plan_grants(ctx: &HostContext, info: &ImageInfo, keys: &[ImageKey], accounts:
         });
     }
 }
-

@@ -36,7 +36,7 @@ pub fn register(registrar: &mut Registrar, ctx: &Rc<HostContext>) {
     );
 }
 
-/// What one unshare call took back.
+/// The permissions and grants one unshare call removed.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct UnshareResult {
     pub image_id: String,
@@ -56,7 +56,7 @@ pub struct SnapshotChange {
     pub removed: Vec<String>,
 }
 
-/// Which key grants to retire along with the permissions.
+/// The key grants to retire along with the permissions.
 pub enum GrantScope<'a> {
     /// The grants amirun made for these accounts.
     Accounts(&'a [AccountId]),
@@ -96,7 +96,14 @@ fn unshare(
     let names: Vec<String> = targets.iter().map(ToString::to_string).collect();
     let arguments = json!({ "region": region, "image_id": id, "targets": names });
     let result: UnshareResult = ctx.step("unshare", arguments, |_| {
-        remove_sharing(ctx, &info, &targets, &accounts, &keys, GrantScope::Accounts(&accounts))
+        remove_sharing(
+            ctx,
+            &info,
+            &targets,
+            &accounts,
+            &keys,
+            GrantScope::Accounts(&accounts),
+        )
     })?;
     to_dynamic(&result)
 }
@@ -157,7 +164,9 @@ pub fn remove_sharing(
     }
 
     let grants_retired = match grants {
-        GrantScope::Accounts(accounts) => retire_partner_grants(ctx, &info.image_id, keys, accounts)?,
+        GrantScope::Accounts(accounts) => {
+            retire_partner_grants(ctx, &info.image_id, keys, accounts)?
+        }
         GrantScope::AllAccounts => retire_all_image_grants(ctx, &info.image_id, keys)?,
     };
     tracing::info!(image = %info.image_id, %region, removed = to_remove.len(), grants = grants_retired.len(), "unshared image");
@@ -210,17 +219,26 @@ fn plan_unshare(
             resource: snapshot.snapshot_id.to_string(),
             targets: account_names.clone(),
             diff: vec![],
-            detail: format!("create-volume permission, snapshot of {}, where present", info.image_id),
+            detail: format!(
+                "create-volume permission, snapshot of {}, where present",
+                info.image_id
+            ),
         });
     }
-    for key in keys.iter().filter(|k| !k.aws_managed && !accounts.is_empty()) {
+    for key in keys
+        .iter()
+        .filter(|k| !k.aws_managed && !accounts.is_empty())
+    {
         ctx.record_change(PlannedChange {
             operation: "retire_grants".into(),
             region: key.region.to_string(),
             resource: key.arn.clone(),
             targets: account_names.clone(),
             diff: vec![],
-            detail: format!("KMS grants amirun made for {}, where present", info.image_id),
+            detail: format!(
+                "KMS grants amirun made for {}, where present",
+                info.image_id
+            ),
         });
     }
     to_dynamic(&UnshareResult {

@@ -1,6 +1,6 @@
 //! SDK-level mocks for what the emulator cannot model: host sessions run in this process,
-//! with AWS clients whose answers come from `aws-smithy-mocks` rules. A client either
-//! answers only from its rules (any other request panics), or passes unmatched requests
+//! with AWS clients whose responses come from `aws-smithy-mocks` rules. A client either
+//! responds only from its rules (any other request panics), or passes unmatched requests
 //! through to the emulator, so a test can add a fact moto lacks (such as a snapshot's KMS
 //! key) and still check moto's state afterwards.
 #![allow(dead_code)]
@@ -16,8 +16,8 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_ec2::config::{Credentials, SharedCredentialsProvider};
 use aws_smithy_mocks::{create_mock_http_client, MockResponseInterceptor, Rule, RuleMode};
 
-/// A closed local port: a request that no rule answers and that is not passed through can
-/// reach nothing.
+/// A closed local port, so a request that no rule matches and that is not passed through
+/// reaches nothing.
 const NOWHERE: &str = "http://127.0.0.1:9";
 
 /// Where unmatched requests go: nowhere (they panic in the mock), or to the emulator.
@@ -38,11 +38,15 @@ impl Backend<'_> {
 
 fn credentials() -> SharedCredentialsProvider {
     SharedCredentialsProvider::new(Credentials::new(
-        "emulator", "emulator", None, None, "amirun-mocks",
+        "emulator",
+        "emulator",
+        None,
+        None,
+        "amirun-mocks",
     ))
 }
 
-/// The SDK configuration of a mocked session: placeholder keys, no retries, and the
+/// Builds the SDK configuration of a mocked session: placeholder keys, no retries, and the
 /// emulator (or a closed local port) as the endpoint.
 pub fn sdk_config(backend: Backend<'_>, region: &str) -> SdkConfig {
     SdkConfig::builder()
@@ -92,7 +96,7 @@ pub struct MockRules<'a> {
     pub sts: Vec<&'a Rule>,
 }
 
-/// A connection whose ec2, kms and sts clients in `region` carry the rules.
+/// Builds a connection whose ec2, kms and sts clients in `region` carry the rules.
 pub fn mocked_aws(backend: Backend<'_>, region: &str, rules: &MockRules<'_>) -> Aws {
     let aws = Aws::from_sdk_config(sdk_config(backend, region)).expect("no region");
     let parsed = amirun::types::Region::parse(region).expect("bad region");

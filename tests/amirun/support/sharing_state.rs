@@ -83,7 +83,10 @@ impl World {
                     (
                         g.name().unwrap_or_default().to_owned(),
                         g.grantee_principal().unwrap_or_default().to_owned(),
-                        g.operations().iter().map(|o| o.as_str().to_owned()).collect(),
+                        g.operations()
+                            .iter()
+                            .map(|o| o.as_str().to_owned())
+                            .collect(),
                     )
                 })
                 .collect()
@@ -181,7 +184,7 @@ impl World {
         ids
     }
 
-    /// True while the emulator still holds the snapshot.
+    /// True while the emulator still contains the snapshot.
     pub fn snapshot_exists(&self, snapshot: &str) -> bool {
         block_on(async {
             let described = ec2(&self.emulator.url(), SOURCE_REGION)
@@ -199,7 +202,10 @@ impl World {
     /// Writes a runbook into this world's state directory and returns its path.
     pub fn runbook(&self, file: &str, body: &str) -> std::path::PathBuf {
         let path = self.state.path().join(file);
-        let text = format!("//! runbook: {}\n//! version: 1\n{body}", file.trim_end_matches(".rhai"));
+        let text = format!(
+            "//! runbook: {}\n//! version: 1\n{body}",
+            file.trim_end_matches(".rhai")
+        );
         std::fs::write(&path, text).expect("failed to write the runbook");
         path
     }
