@@ -27,6 +27,7 @@ struct ClientCache {
     ssm: HashMap<Region, aws_sdk_ssm::Client>,
     s3: HashMap<Region, aws_sdk_s3::Client>,
     kms: HashMap<Region, aws_sdk_kms::Client>,
+    sts: Option<aws_sdk_sts::Client>,
 }
 
 /// The AWS connection of one amirun process.
@@ -53,15 +54,21 @@ impl Aws {
             loader = loader.endpoint_url(url);
         }
         let sdk = loader.load().await;
+        let aws = Self::from_sdk_config(sdk)?;
+        tracing::info!(region = %aws.default_region, endpoint = ?options.endpoint_url, profile = ?options.profile, "loaded AWS configuration");
+        Ok(aws)
+    }
 
+    /// Builds the connection from an SDK configuration that the caller loaded. Fails when
+    /// the configuration names no region.
+    pub fn from_sdk_config(sdk: SdkConfig) -> anyhow::Result<Self> {
         let Some(region) = sdk.region() else {
             anyhow::bail!("no AWS region is configured; pass --region, or set AWS_REGION or a region in your AWS profile");
         };
         let default_region = Region::parse(region.as_ref())?;
         // A custom endpoint (an emulator or a VPC endpoint) rarely resolves bucket subdomains.
         let path_style_s3 =
-            options.endpoint_url.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some();
-        tracing::info!(region = %default_region, endpoint = ?options.endpoint_url, profile = ?options.profile, "loaded AWS configuration");
+            sdk.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some();
         Ok(Self {
             sdk,
             default_region,
@@ -71,22 +78,25 @@ impl Aws {
         })
     }
 
-    /// Builds a connection from a prepared SDK configuration, for tests that inject mocked clients.
-    #[cfg(test)]
-    pub(crate) fn from_sdk_config(sdk: SdkConfig, default_region: Region) -> Self {
-        Self {
-            sdk,
-            default_region,
-            path_style_s3: true,
-            clients: Mutex::new(ClientCache::default()),
-            audit: Arc::new(AuditLog::default()),
-        }
+    /// Uses `client` for SSM calls in `region`, as [`Aws::insert_ec2_client`] does for EC2.
+    pub fn insert_ssm_client(&self, region: &Region, client: aws_sdk_ssm::Client) {
+        self.lock().ssm.insert(region.clone(), client);
     }
 
-    /// Replaces the SSM client of a region, for mock tests.
-    #[cfg(test)]
-    pub(crate) fn insert_ssm_client(&self, region: &Region, client: aws_sdk_ssm::Client) {
-        self.lock().ssm.insert(region.clone(), client);
+    /// Uses `client` for EC2 calls in `region` instead of one built from the SDK
+    /// configuration. Tests put SDK-level mocks here.
+    pub fn insert_ec2_client(&self, region: &Region, client: aws_sdk_ec2::Client) {
+        self.lock().ec2.insert(region.clone(), client);
+    }
+
+    /// Uses `client` for KMS calls in `region`, as [`Aws::insert_ec2_client`] does for EC2.
+    pub fn insert_kms_client(&self, region: &Region, client: aws_sdk_kms::Client) {
+        self.lock().kms.insert(region.clone(), client);
+    }
+
+    /// Uses `client` for STS calls, as [`Aws::insert_ec2_client`] does for EC2.
+    pub fn insert_sts_client(&self, client: aws_sdk_sts::Client) {
+        self.lock().sts = Some(client);
     }
 
     pub fn default_region(&self) -> &Region {
@@ -156,7 +166,10 @@ impl Aws {
     }
 
     pub fn sts(&self) -> aws_sdk_sts::Client {
-        aws_sdk_sts::Client::new(&self.sdk)
+        self.lock()
+            .sts
+            .get_or_insert_with(|| aws_sdk_sts::Client::new(&self.sdk))
+            .clone()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ClientCache> {

@@ -66,7 +66,7 @@ pub struct ImageInfo {
 }
 
 impl ImageInfo {
-    fn from_sdk(image: &aws_sdk_ec2::types::Image, region: &Region) -> Option<Self> {
+    pub(super) fn from_sdk(image: &aws_sdk_ec2::types::Image, region: &Region) -> Option<Self> {
         let image_id = ImageId::parse(image.image_id()?).ok()?;
         let snapshots = image
             .block_device_mappings()

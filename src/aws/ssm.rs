@@ -162,8 +162,9 @@ mod tests {
             .build();
         let sdk = aws_config::SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("ap-south-1"))
             .build();
-        let aws = Aws::from_sdk_config(sdk, region.clone());
+        let aws = Aws::from_sdk_config(sdk).expect("the configuration names a region");
         aws.insert_ssm_client(&region, aws_sdk_ssm::Client::from_conf(config));
 
         let instance = InstanceId::parse("i-0123456789abcdef0").unwrap();

@@ -49,6 +49,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Print a runbook's name, version, description and parameters
     Describe(DescribeArgs),
+    /// Report who can launch, copy and decrypt images, and flag inconsistencies
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -104,4 +106,14 @@ pub struct CheckArgs {
 pub struct DescribeArgs {
     /// Runbook file
     pub runbook: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Images to report on: `ami-...` (in the default region) or `region:ami-...`
+    #[arg(required = true, value_name = "IMAGE")]
+    pub images: Vec<String>,
+    /// Partner script whose accounts are expected; other accounts are flagged
+    #[arg(long, value_name = "SCRIPT")]
+    pub partners: Option<PathBuf>,
 }

@@ -4,6 +4,7 @@ mod args;
 mod check;
 mod describe;
 mod output;
+mod report;
 mod run;
 mod settings;
 
@@ -39,5 +40,6 @@ fn run_command(cli: Cli) -> Result<(), crate::runbook::RunFailure> {
         args::Command::Plan(args) => run::plan(&cli.global, args),
         args::Command::Check(args) => check::check(&cli.global, &args),
         args::Command::Describe(args) => describe::describe(&cli.global, &args),
+        args::Command::Report(args) => report::report(&cli.global, &args),
     }
 }

@@ -161,6 +161,12 @@ impl HostContext {
         Ok(aws)
     }
 
+    /// Uses `aws` as this session's connection instead of loading one from the settings.
+    /// Returns false, changing nothing, when a connection is in use already.
+    pub fn set_aws(&self, aws: Arc<Aws>) -> bool {
+        self.aws.set(aws).is_ok()
+    }
+
     pub fn loaded_aws(&self) -> Option<Arc<Aws>> {
         self.aws.get().cloned()
     }

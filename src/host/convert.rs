@@ -31,6 +31,11 @@ impl<'a> Options<'a> {
         self.map.get(key).filter(|value| !value.is_unit())
     }
 
+    /// The option's value of any type, `None` when absent or `()`.
+    pub fn value(&self, key: &str) -> Option<&Dynamic> {
+        self.get(key)
+    }
+
     pub fn string(&self, key: &str) -> Result<Option<String>, HostError> {
         match self.get(key) {
             None => Ok(None),

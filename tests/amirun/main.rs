@@ -5,10 +5,12 @@ mod support;
 
 mod audit;
 mod eduglobal;
+mod lifecycle;
 mod plan;
 mod proxy_selftest;
 mod resume;
 mod rollout_state;
+mod secure_sharing;
 mod sharing;
 mod throttling;
 mod waits;

@@ -279,7 +279,6 @@ async fn new_images_stay_pending_for_a_while() {
         .clone()
         .unwrap();
 
-    let created_at = Instant::now();
     let created = create_image(&south, &instance, "shaped").await;
     let copied = west
         .copy_image()
@@ -291,6 +290,8 @@ async fn new_images_stay_pending_for_a_while() {
         .unwrap()
         .image_id
         .unwrap();
+    // The copy's pending time starts when its reply passes the proxy, which is before this.
+    let copied_at = Instant::now();
 
     assert_eq!(
         image(&south, &created).await.state,
@@ -327,8 +328,11 @@ async fn new_images_stay_pending_for_a_while() {
         .collect();
     assert_eq!(ids, [base.as_str()]);
 
-    tokio::time::sleep((created_at + pending_for + Duration::from_millis(100)) - Instant::now())
-        .await;
+    tokio::time::sleep(
+        (copied_at + pending_for + Duration::from_millis(100))
+            .saturating_duration_since(Instant::now()),
+    )
+    .await;
     assert_eq!(
         image(&south, &created).await.state,
         Some(ImageState::Available)
@@ -454,8 +458,8 @@ fn raw_http_chunked_continue_keepalive_and_latency() {
 
     // The same connection serves the next request.
     let form = "Action=DescribeRegions&Version=2016-11-15";
-    let request =
-        signed_head(&proxy, "eu-west-1") + &format!("Content-Length: {}\r\n\r\n{form}", form.len());
+    let request = signed_head(&proxy, "eu-west-1")
+        + format!("Content-Length: {}\r\n\r\n{form}", form.len()).as_str();
     stream.write_all(request.as_bytes()).unwrap();
     let (status, headers, body) = read_response(&mut reader);
     assert_eq!(status, "HTTP/1.1 200 OK");

@@ -201,7 +201,7 @@ fn recover_lost_reply(
     Err(HostError::Aws(error))
 }
 
-fn copy_image(
+pub(super) fn copy_image(
     ctx: &HostContext,
     image: &str,
     region: &str,

@@ -2,9 +2,17 @@
 
 mod images;
 mod instances;
+mod key_access;
+mod key_policy;
+mod lifecycle;
 mod partners;
 mod records;
+mod reencrypt;
+mod report;
+mod share_checks;
+mod share_plan;
 mod sharing;
+mod unshare;
 mod wait;
 
 use std::rc::Rc;
@@ -14,6 +22,11 @@ use rhai::{Map, Module};
 use super::registry::{FnDoc, Registrar};
 use super::HostContext;
 
+pub use key_policy::KeyAccess;
+pub use report::{
+    load_partner_script, sharing_report, AccountReport, ImageReport, ImageSpec, KnownPartner,
+    ReportIssue, SharingReport,
+};
 pub use wait::wait_for_images;
 
 /// Every host function, in the order the reference lists them.
@@ -76,16 +89,58 @@ pub static FUNCTIONS: &[FnDoc] = &[
         group: "Sharing",
         signature: "share(image_id: String, targets: Array[, options: Map]) -> Map",
         doc: "Shares an image with accounts (12-digit strings), organization ARNs or OU ARNs.\n\
-              Each EBS snapshot of the image gets create-volume permission for the same accounts first, so partners can copy the image, \
-              then all launch permissions are added in one ModifyImageAttribute call. Sharing with the owner account is rejected, \
-              and public sharing (\"all\") needs `--allow-public`. Snapshots under an AWS-managed key are rejected before any change.\n\
-              Returns `#{image_id, region, added, already_shared, snapshots}`. Options: `region`.",
+              For snapshots under a customer-managed key, each account first gets a KMS grant `amirun-<image>-<account>` \
+              (Decrypt, DescribeKey, ReEncryptFrom, ReEncryptTo, GenerateDataKeyWithoutPlaintext, CreateGrant) unless it has one; \
+              when the grant is denied, the error prints the key-policy statement the key owner can add instead. \
+              Then each EBS snapshot gets create-volume permission for the same accounts, so partners can copy the image, \
+              and all launch permissions are added in one ModifyImageAttribute call. \
+              Organizations and OUs get launch permission only, because snapshot permissions take account IDs; the result's `warnings` say so.\n\
+              Rejected before any change: the owner account; \"all\" without `--allow-public`, or while the account's AMI block public access is on, \
+              or for an encrypted image; snapshots under the AWS-managed key, unless `reencrypt_key` names a customer-managed key in the image's region, \
+              in which case the image is copied under that key and the copy is shared (`reencrypted_from` names the original).\n\
+              Returns `#{image_id, region, added, already_shared, snapshots, grants, warnings}`. Options: `region`, `reencrypt_key`.",
+    },
+    FnDoc {
+        name: "unshare",
+        group: "Sharing",
+        signature: "unshare(image_id: String, targets: Array[, options: Map]) -> Map",
+        doc: "Takes back what `share` gave: launch permissions of the targets (one ModifyImageAttribute call), \
+              create-volume permissions of their accounts (one ModifySnapshotAttribute call per snapshot), \
+              and the KMS grants amirun made for those accounts.\n\
+              Only permissions that exist are removed, so a second call changes nothing and succeeds.\n\
+              Returns `#{image_id, region, removed, not_shared, snapshots, grants_retired}`. Options: `region`.",
+    },
+    FnDoc {
+        name: "sharing_report",
+        group: "Sharing",
+        signature: "sharing_report(image_ids: String|Array[, options: Map]) -> Map",
+        doc: "Reports, per image, region and account, launch permission, snapshot permission and key access (grant, key policy, none), \
+              and lists inconsistencies in `issues`: shared but key not granted; launchable but a snapshot not shared, so the partner cannot copy; \
+              shared with an account that is not in the partner list; organizations whose members cannot copy. Makes no change.\n\
+              Images are `ami-...` or `region:ami-...`. Options: `region`, `partners` (a partner-script path or the array `load_partners` returns).",
     },
     FnDoc {
         name: "launch_permissions",
         group: "Sharing",
         signature: "launch_permissions(image_id: String[, options: Map]) -> Array",
         doc: "Returns who can launch the image now: account IDs, organization and OU ARNs, or \"all\".\nOptions: `region`.",
+    },
+    FnDoc {
+        name: "deprecate",
+        group: "Lifecycle",
+        signature: "deprecate(image_id: String, time: String[, options: Map]) -> Map",
+        doc: "Sets the time at which an image becomes deprecated (EnableImageDeprecation): an RFC 3339 UTC time or a date (midnight UTC), in the future.\n\
+              Returns `#{image_id, region, deprecate_at}`. Options: `region`.",
+    },
+    FnDoc {
+        name: "retire",
+        group: "Lifecycle",
+        signature: "retire(name_prefix: String, keep: Int[, options: Map]) -> Map",
+        doc: "Deregisters this account's images whose names start with `name_prefix`, except the newest `keep` (by creation date, then name), \
+              and deletes their snapshots. `keep` is at least 1.\n\
+              An image still shared with anyone (launch or snapshot permission) is rejected before any change, unless `force` is true: \
+              then its permissions and amirun's key grants are removed first.\n\
+              Returns `#{region, kept, retired}`. Options: `region`, `force`.",
     },
     FnDoc {
         name: "put_agreement",
@@ -128,6 +183,9 @@ pub fn host_module(ctx: &Rc<HostContext>) -> Module {
     images::register(&mut registrar, ctx);
     instances::register(&mut registrar, ctx);
     sharing::register(&mut registrar, ctx);
+    unshare::register(&mut registrar, ctx);
+    report::register(&mut registrar, ctx);
+    lifecycle::register(&mut registrar, ctx);
     records::register(&mut registrar, ctx);
     partners::register(&mut registrar, ctx);
     wait::register(&mut registrar, ctx);

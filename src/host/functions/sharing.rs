@@ -1,4 +1,4 @@
-//! share and launch_permissions.
+//! share, launch_permissions, and the identity functions default_region and caller_account.
 
 use std::rc::Rc;
 
@@ -7,13 +7,20 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::super::convert::{image_ref, share_targets, to_dynamic, Options};
-use super::super::plan::{ImageRef, PlannedChange};
+use super::super::plan::ImageRef;
 use super::super::registry::{register, Registrar};
 use super::super::{HostContext, HostError};
 use super::images::image_info;
+use super::key_access::{grant_partners, image_keys, ImageKey};
 use super::no_options;
-use crate::aws::{Change, ImageInfo, ImageState};
-use crate::types::{AccountId, ImageId, Region, ShareTarget};
+use super::reencrypt::share_reencrypted;
+use super::share_checks::{
+    aws_managed_key_error, check_block_public_access, check_public_unencrypted, check_targets,
+    organization_warnings,
+};
+use super::share_plan::{plan_share_existing, plan_share_new};
+use crate::aws::{Change, ImageInfo, ImageState, PartnerGrant};
+use crate::types::{AccountId, ImageId, ShareTarget};
 
 pub fn register(registrar: &mut Registrar, ctx: &Rc<HostContext>) {
     let c = Rc::clone(ctx);
@@ -77,74 +84,27 @@ struct ShareResult {
     added: Vec<String>,
     already_shared: Vec<String>,
     snapshots: Vec<String>,
+    #[serde(default)]
+    grants: Vec<PartnerGrant>,
+    #[serde(default)]
+    warnings: Vec<String>,
 }
 
-/// Rejects targets that are never right: the owner itself, and the public without consent.
-fn check_targets(
-    ctx: &HostContext,
-    image: &ImageRef,
-    targets: &[ShareTarget],
-) -> Result<(), HostError> {
-    let owner = ctx.caller_account()?;
-    for target in targets {
-        match target {
-            ShareTarget::Account(id) if *id == owner => {
-                return Err(HostError::Rejected(format!(
-                    "share of {} with {id} rejected: that is the owner account itself, which can always launch its images; remove it from the targets",
-                    image.label()
-                )));
-            }
-            ShareTarget::Public if !ctx.settings.allow_public => {
-                return Err(HostError::Rejected(format!(
-                    "share of {} with \"all\" rejected: that makes the image public; start the run with --allow-public if that is intended",
-                    image.label()
-                )));
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-/// Snapshots under an AWS-managed key cannot be shared across accounts, and AWS only says so
-/// after the launch permission is granted; check every snapshot's key first.
-fn check_encryption(
-    ctx: &HostContext,
-    info: &ImageInfo,
-    accounts: &[AccountId],
-) -> Result<(), HostError> {
-    if accounts.is_empty() {
-        return Ok(());
-    }
-    let aws = ctx.aws()?;
-    for snapshot in info.snapshots.iter().filter(|s| s.encrypted) {
-        let Some(key) = &snapshot.kms_key else {
-            continue;
-        };
-        let described = ctx.block_on(async { Ok(aws.describe_key(&info.region, key).await?) })?;
-        if described.aws_managed {
-            return Err(HostError::Rejected(format!(
-                "share of {} rejected: its snapshot {} is encrypted with the AWS-managed key {} (alias/aws/ebs), which cannot be shared \
-                 with other accounts. Copy the image with a customer-managed key first (copy_image(id, region, #{{kms_key: \"arn:aws:kms:...\"}})) \
-                 and share the copy",
-                info.image_id, snapshot.snapshot_id, described.arn
-            )));
-        }
-    }
-    Ok(())
-}
-
-fn share(
+pub(super) fn share(
     ctx: &HostContext,
     image: &str,
     targets: &Dynamic,
     options: &Map,
 ) -> Result<Dynamic, HostError> {
-    let options = Options::new("share", options, &["region"])?;
+    let options = Options::new("share", options, &["region", "reencrypt_key"])?;
+    let reencrypt_key = options.kms_key("reencrypt_key")?;
     let image = image_ref(ctx, image)?;
     let targets = share_targets(targets)?;
     let region = ctx.image_region(&image, options.region()?)?;
     check_targets(ctx, &image, &targets)?;
+    if targets.contains(&ShareTarget::Public) {
+        check_block_public_access(ctx, &image.label(), &region)?;
+    }
     let accounts: Vec<AccountId> = targets
         .iter()
         .filter_map(ShareTarget::account)
@@ -153,7 +113,8 @@ fn share(
 
     let id = match &image {
         ImageRef::Planned(planned) => {
-            return plan_share_new(ctx, &planned.label, &region, &targets, &accounts)
+            let warnings = organization_warnings(&planned.label, &targets, &[]);
+            return plan_share_new(ctx, &planned.label, &region, &targets, &accounts, warnings);
         }
         ImageRef::Real(id) => id.clone(),
     };
@@ -164,29 +125,41 @@ fn share(
             format!("image {id} in {region} is `{}`; call wait_available before share, because its snapshots are not final yet", info.state.as_str()),
         ));
     }
-    check_encryption(ctx, &info, &accounts)?;
+    check_public_unencrypted(&info, &targets)?;
+    let keys = image_keys(ctx, &info)?;
+    if let Some(managed) = keys.iter().find(|k| k.aws_managed) {
+        return match reencrypt_key {
+            Some(key) => share_reencrypted(ctx, &info, managed, &key, &targets),
+            None => Err(aws_managed_key_error(&info, managed)),
+        };
+    }
+    let warnings = organization_warnings(id.as_str(), &targets, &keys);
     if ctx.is_plan() {
-        return plan_share_existing(ctx, &info, &targets, &accounts);
+        return plan_share_existing(ctx, &info, &targets, &accounts, &keys, warnings);
     }
 
     let target_names: Vec<String> = targets.iter().map(ToString::to_string).collect();
     let arguments = json!({ "region": region, "image_id": id, "targets": target_names });
     let result: ShareResult = ctx.step("share", arguments, |_| {
-        apply_share(ctx, &info, &targets, &accounts)
+        let mut result = apply_share(ctx, &info, &targets, &accounts, &keys)?;
+        result.warnings = warnings;
+        Ok(result)
     })?;
     to_dynamic(&result)
 }
 
-/// Snapshots first, then launch permissions: if the run stops between the two, the image is
-/// not yet launchable by a partner who could not also copy it.
+/// Key grants first, then snapshots, then launch permissions: if the run stops on the way,
+/// the image is not yet launchable by a partner who could not also copy and decrypt it.
 fn apply_share(
     ctx: &HostContext,
     info: &ImageInfo,
     targets: &[ShareTarget],
     accounts: &[AccountId],
+    keys: &[ImageKey],
 ) -> Result<ShareResult, HostError> {
     let aws = ctx.aws()?;
     let region = &info.region;
+    let grants = grant_partners(ctx, &info.image_id, keys, accounts)?;
     if !accounts.is_empty() {
         for snapshot in &info.snapshots {
             ctx.block_on(async {
@@ -223,83 +196,9 @@ fn apply_share(
             .iter()
             .map(|s| s.snapshot_id.to_string())
             .collect(),
+        grants,
+        warnings: Vec::new(),
     })
-}
-
-fn plan_share_new(
-    ctx: &HostContext,
-    label: &str,
-    region: &Region,
-    targets: &[ShareTarget],
-    accounts: &[AccountId],
-) -> Result<Dynamic, HostError> {
-    let names: Vec<String> = targets.iter().map(ToString::to_string).collect();
-    if !accounts.is_empty() {
-        ctx.record_change(PlannedChange {
-            operation: "share_snapshots".into(),
-            region: region.to_string(),
-            resource: format!("snapshots of {label}"),
-            targets: accounts.iter().map(ToString::to_string).collect(),
-            diff: vec![],
-            detail: "create-volume permission".into(),
-        });
-    }
-    ctx.record_change(PlannedChange {
-        operation: "share".into(),
-        region: region.to_string(),
-        resource: label.to_owned(),
-        targets: names.clone(),
-        diff: names.iter().map(|n| format!("+ {n}")).collect(),
-        detail: "launch permission".into(),
-    });
-    to_dynamic(
-        &json!({ "image_id": label, "region": region, "added": names, "already_shared": [], "snapshots": [] }),
-    )
-}
-
-fn plan_share_existing(
-    ctx: &HostContext,
-    info: &ImageInfo,
-    targets: &[ShareTarget],
-    accounts: &[AccountId],
-) -> Result<Dynamic, HostError> {
-    let aws = ctx.aws()?;
-    let current =
-        ctx.block_on(async { Ok(aws.launch_permissions(&info.region, &info.image_id).await?) })?;
-    let mut diff: Vec<String> = current.targets.iter().map(|t| format!("= {t}")).collect();
-    let mut added = Vec::new();
-    for target in targets.iter().filter(|t| !current.contains(t)) {
-        diff.push(format!("+ {target}"));
-        added.push(target.to_string());
-    }
-    for snapshot in info.snapshots.iter().filter(|_| !accounts.is_empty()) {
-        ctx.record_change(PlannedChange {
-            operation: "share_snapshots".into(),
-            region: info.region.to_string(),
-            resource: snapshot.snapshot_id.to_string(),
-            targets: accounts.iter().map(ToString::to_string).collect(),
-            diff: vec![],
-            detail: format!("create-volume permission, snapshot of {}", info.image_id),
-        });
-    }
-    if !added.is_empty() {
-        ctx.record_change(PlannedChange {
-            operation: "share".into(),
-            region: info.region.to_string(),
-            resource: info.image_id.to_string(),
-            targets: added.clone(),
-            diff,
-            detail: "launch permission".into(),
-        });
-    }
-    let snapshots: Vec<String> = info
-        .snapshots
-        .iter()
-        .map(|s| s.snapshot_id.to_string())
-        .collect();
-    to_dynamic(
-        &json!({ "image_id": info.image_id, "region": info.region, "added": added, "already_shared": current.targets, "snapshots": snapshots }),
-    )
 }
 
 fn launch_permissions(ctx: &HostContext, image: &str, options: &Map) -> Result<Array, HostError> {

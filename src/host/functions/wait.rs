@@ -16,7 +16,7 @@ use crate::aws::{Aws, ImageInfo, ImageState};
 use crate::types::{ImageId, Region};
 
 /// Default bound of a wait: cross-region copies of large images take tens of minutes.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2 * 60 * 60);
+pub(super) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2 * 60 * 60);
 /// How long an image this run just made may be missing from DescribeImages.
 const NOT_FOUND_GRACE: Duration = Duration::from_secs(60);
 

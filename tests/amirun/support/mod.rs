@@ -3,7 +3,9 @@
 pub mod command;
 pub mod emulator;
 pub mod fixtures;
+pub mod mocks;
 pub mod proxy;
+pub mod sharing_state;
 
 use std::future::Future;
 
