@@ -5,3 +5,4 @@ mod support;
 
 mod eduglobal;
 mod proxy_selftest;
+mod repl;

@@ -1,0 +1,268 @@
+//! One REPL session on the engine thread: the engine, the scope that keeps variables
+//! between entries, the functions and imports of earlier entries, plan mode and the audit
+//! trail.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use rhai::{Dynamic, Engine, EvalAltResult, Map, Module, Scope, Stmt, AST};
+use sha2::{Digest, Sha256};
+
+use super::help;
+use super::interrupt::Interrupt;
+use crate::aws::AuditRun;
+use crate::host::display::render_with_sources;
+use crate::host::{
+    runbook_engine, stdlib, HostContext, HostError, Mode, Plan, PlannedChange, PrintTarget, RunInfo,
+};
+use crate::runbook::{resolve_params, Header};
+
+/// Why an entry produced no value. Each variant holds the text shown to the operator.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EntryError {
+    /// The entry did not compile.
+    #[error("{0}")]
+    Syntax(String),
+    /// The entry failed while running, for example on an AWS error.
+    #[error("{0}")]
+    Runtime(String),
+    /// Ctrl-C stopped the entry.
+    #[error("cancelled by Ctrl-C")]
+    Cancelled,
+    /// A `:load` file could not be read, or its header or parameters are invalid.
+    #[error("{0}")]
+    Input(String),
+}
+
+/// The engine and everything that entries share.
+pub struct Session {
+    ctx: Rc<HostContext>,
+    engine: Engine,
+    scope: Scope<'static>,
+    /// Script functions defined by earlier entries, kept for later ones.
+    functions: AST,
+    /// Top-level `import` statements of earlier entries. Rhai drops imported modules when
+    /// an evaluation ends, so each entry runs them again; the resolver's cache makes that
+    /// cheap and keeps module state.
+    imports: Vec<Stmt>,
+    /// Text of every entry and loaded file by source name, for error display.
+    sources: HashMap<String, String>,
+    entry_count: usize,
+    interrupt: Arc<Interrupt>,
+    session_id: String,
+    audit_dir: PathBuf,
+    audit_started: bool,
+}
+
+impl Session {
+    /// Builds the session's engine: the runbook engine with `help`, Ctrl-C stopping script
+    /// loops as well as AWS calls, and `print` on `print` even in plan mode.
+    pub fn new(
+        ctx: Rc<HostContext>,
+        interrupt: Arc<Interrupt>,
+        state_dir: &Path,
+        print: PrintTarget,
+    ) -> Self {
+        let mut engine = runbook_engine(&ctx, print);
+        engine.on_print(move |text| match print {
+            PrintTarget::Stdout => println!("{text}"),
+            PrintTarget::Stderr => eprintln!("{text}"),
+        });
+        let flag = Arc::clone(&interrupt);
+        engine.on_progress(move |_| flag.is_cancelled().then(|| Dynamic::from("cancelled")));
+        register_help(&mut engine);
+        Self {
+            ctx,
+            engine,
+            scope: Scope::new(),
+            functions: AST::empty(),
+            imports: Vec::new(),
+            sources: HashMap::new(),
+            entry_count: 0,
+            interrupt,
+            session_id: session_id(),
+            audit_dir: state_dir.join("audit"),
+            audit_started: false,
+        }
+    }
+
+    /// Evaluates one entry in the session scope.
+    pub fn evaluate(&mut self, text: &str) -> Result<Dynamic, EntryError> {
+        self.entry_count += 1;
+        let name = format!("entry {}", self.entry_count);
+        self.sources.insert(name.clone(), text.to_owned());
+        self.run_source(&name, text)
+    }
+
+    /// Runs a runbook file into the session. Its header's parameters become the `params`
+    /// constant, as in `amirun run`; its variables and functions stay in the session.
+    pub fn load(&mut self, path: &Path, given: &[(String, String)]) -> Result<Dynamic, EntryError> {
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            EntryError::Input(format!("cannot read runbook {}: {error}", path.display()))
+        })?;
+        let header = Header::parse(path, &text).map_err(EntryError::Input)?;
+        let params = resolve_params(&header, given).map_err(EntryError::Input)?;
+        let params: Map = params
+            .into_iter()
+            .map(|(name, value)| (name.into(), Dynamic::from(value)))
+            .collect();
+        let run = RunInfo {
+            runbook: header.name.clone(),
+            version: header.version.clone(),
+            hash: "(REPL session)".into(),
+            run_id: self.session_id.clone(),
+            started: crate::clock::now_rfc3339(),
+        };
+        let run = rhai::serde::to_dynamic(&run)
+            .map_err(|error| EntryError::Input(format!("cannot build `run`: {error}")))?;
+        self.scope.push_constant("params", params);
+        self.scope.push_constant("run", run);
+
+        let name = path.display().to_string();
+        self.sources.insert(name.clone(), text.clone());
+        let folder = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let previous = self.ctx.base_dir.replace(folder);
+        let result = self.run_source(&name, &text);
+        *self.ctx.base_dir.borrow_mut() = previous;
+        result
+    }
+
+    fn run_source(&mut self, name: &str, text: &str) -> Result<Dynamic, EntryError> {
+        let mut ast = self
+            .engine
+            .compile(text)
+            .map_err(|error| EntryError::Syntax(self.render(&error.into(), name)))?;
+        ast.set_source(name);
+        self.functions = self.functions.merge(&ast.clone_functions_only());
+        let imports: Vec<Stmt> = ast
+            .statements()
+            .iter()
+            .filter(|stmt| matches!(stmt, Stmt::Import(..)))
+            .cloned()
+            .collect();
+        let program = AST::new(self.imports.iter().cloned(), Module::new())
+            .merge(&self.functions)
+            .merge(&ast);
+
+        self.interrupt.begin();
+        let result = self
+            .engine
+            .eval_ast_with_scope::<Dynamic>(&mut self.scope, &program);
+        let cancelled = self.interrupt.is_cancelled();
+        self.interrupt.end();
+        self.start_audit();
+
+        match result {
+            Ok(value) => {
+                self.imports.extend(imports);
+                Ok(value)
+            }
+            Err(_) if cancelled => Err(EntryError::Cancelled),
+            Err(error) => Err(EntryError::Runtime(self.render(&error, name))),
+        }
+    }
+
+    /// The error with its location and source line, and the error code of a host error.
+    fn render(&self, error: &EvalAltResult, name: &str) -> String {
+        let lookup = |source: &str| {
+            self.sources
+                .get(source)
+                .cloned()
+                .or_else(|| stdlib::module_source(source).map(str::to_owned))
+                .or_else(|| std::fs::read_to_string(source).ok())
+        };
+        let mut text = render_with_sources(error, name, &lookup);
+        if let Some(host) = HostError::find(error) {
+            text.push_str(&format!("\n  code: {}", host.code()));
+        }
+        text
+    }
+
+    /// Starts the audit trail once an entry has loaded the AWS configuration, so a session
+    /// without AWS calls writes no file. Lines of calls made so far are written then.
+    fn start_audit(&mut self) {
+        if self.audit_started {
+            return;
+        }
+        let Some(aws) = self.ctx.loaded_aws() else {
+            return;
+        };
+        self.audit_started = true;
+        let run = AuditRun {
+            run_id: self.session_id.clone(),
+            runbook: "repl".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            hash: String::new(),
+        };
+        match aws.audit().start(&self.audit_dir, run) {
+            Ok(()) => {
+                tracing::info!(dir = %self.audit_dir.display(), session = %self.session_id, "writing the audit trail")
+            }
+            Err(error) => {
+                tracing::warn!(dir = %self.audit_dir.display(), %error, "cannot write the audit trail; AWS calls of this session are not audited")
+            }
+        }
+    }
+
+    pub fn is_plan(&self) -> bool {
+        self.ctx.is_plan()
+    }
+
+    /// Switches plan mode. Leaving it forgets the placeholders of planned images.
+    pub fn set_plan(&self, on: bool) {
+        self.ctx
+            .mode
+            .set(if on { Mode::Plan } else { Mode::Execute });
+        if !on {
+            *self.ctx.plan.borrow_mut() = Plan::default();
+        }
+    }
+
+    /// The changes recorded since the last call, in plan mode.
+    pub fn take_changes(&self) -> Vec<PlannedChange> {
+        std::mem::take(&mut self.ctx.plan.borrow_mut().changes)
+    }
+
+    /// Names that completion offers besides the host functions: variables in scope and
+    /// functions defined in the session.
+    pub fn completion_names(&self) -> (Vec<String>, Vec<String>) {
+        let mut variables: Vec<String> = self
+            .scope
+            .iter_raw()
+            .map(|(name, _, _)| name.to_owned())
+            .collect();
+        variables.sort();
+        variables.dedup();
+        let mut functions: Vec<String> = self
+            .functions
+            .iter_functions()
+            .map(|f| f.name.to_owned())
+            .collect();
+        functions.sort();
+        functions.dedup();
+        (variables, functions)
+    }
+}
+
+/// `help()` and `help("name")`, which exist only in the REPL.
+fn register_help(engine: &mut Engine) {
+    engine.register_fn("help", || println!("{}", help::overview()));
+    engine.register_fn("help", |name: &str| -> Result<(), Box<EvalAltResult>> {
+        match help::topic(name) {
+            Some(text) => {
+                println!("{text}");
+                Ok(())
+            }
+            None => Err(help::unknown_topic(name).into()),
+        }
+    });
+}
+
+/// An ID for the session's audit file: `repl-` and 12 hex digits.
+fn session_id() -> String {
+    let seed = format!("{}|{}", crate::clock::now_rfc3339(), std::process::id());
+    let digest = hex::encode(Sha256::digest(seed.as_bytes()));
+    format!("repl-{}", &digest[..12])
+}
