@@ -23,7 +23,7 @@ pub fn groups() -> Vec<(&'static str, Vec<&'static FnDoc>)> {
     groups
 }
 
-/// The first line of a function's documentation.
+/// Returns the first line of a function's documentation.
 pub fn summary(doc: &FnDoc) -> &'static str {
     doc.doc.lines().next().unwrap_or("").trim()
 }
@@ -37,13 +37,13 @@ pub struct ModuleFn {
 }
 
 impl ModuleFn {
-    /// The call form, such as `by_region(partners)`.
+    /// Returns the call form, such as `by_region(partners)`.
     pub fn signature(&self) -> String {
         format!("{}({})", self.name, self.params.join(", "))
     }
 }
 
-/// The public functions of a stdlib module, or `None` if no module has that name.
+/// Lists the public functions of a stdlib module, or returns `None` if no module has that name.
 pub fn module_functions(module: &str) -> Option<Vec<ModuleFn>> {
     let (_, source) = MODULES.iter().find(|(name, _)| *name == module)?;
     // Only parsed here, so no expression-depth limit applies. The modules are compiled into
@@ -69,7 +69,8 @@ pub fn module_functions(module: &str) -> Option<Vec<ModuleFn>> {
     Some(functions)
 }
 
-/// The whole reference as Markdown: host functions by group, then the stdlib modules.
+/// Renders the whole reference as Markdown: host functions by group, then the stdlib
+/// modules.
 pub fn markdown() -> String {
     let mut text = String::from(
         "# amirun function reference\n\n\
@@ -103,7 +104,7 @@ pub fn markdown() -> String {
     text
 }
 
-/// Each documentation line as a paragraph of its own.
+/// Makes each documentation line a paragraph of its own.
 fn paragraphs(doc: &str) -> String {
     doc.lines()
         .map(str::trim)

@@ -1,6 +1,6 @@
 //! Whether an entry is complete: brackets, template strings and block comments closed.
 //!
-//! The scanner knows just enough Rhai lexing to skip brackets inside strings, character
+//! The scanner handles just enough Rhai lexing to skip brackets inside strings, character
 //! literals and comments. A closing bracket that does not match is left for the compiler to
 //! report, so such an entry counts as complete.
 
@@ -91,7 +91,7 @@ pub fn scan(text: &str) -> Scan {
     }
 }
 
-/// The scan of a text that ends inside a literal or comment that continues on the next line.
+/// Builds the scan of a text that ends inside a literal or comment continued on the next line.
 fn ended_inside(stack: &[(Open, usize)], mismatched: bool) -> Scan {
     Scan {
         open_parens: open_parens(stack),

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::host::PlannedChange;
 
-/// How results are printed.
+/// Format of printed results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
     /// Aligned tables for maps and arrays, quoted strings, plain numbers.
@@ -55,7 +55,8 @@ fn quoted(text: &str) -> String {
     Value::String(text.to_owned()).to_string()
 }
 
-/// One line per key. A nested map or array of maps follows its key as an indented table.
+/// Renders one line per key. A nested map or array of maps follows its key as an indented
+/// table.
 fn map_table(map: &serde_json::Map<String, Value>, indent: usize, lines: &mut Vec<String>) {
     let width = map.keys().map(|k| k.chars().count()).max().unwrap_or(0);
     let pad = " ".repeat(indent);
@@ -81,8 +82,8 @@ fn nested(value: &Value, indent: usize, lines: &mut Vec<String>) {
     }
 }
 
-/// An array of maps becomes a table with one column per key; any other array one row per
-/// element with its index.
+/// Renders an array of maps as a table with one column per key, and any other array as one
+/// row per element with its index.
 fn array_table(items: &[Value], indent: usize, lines: &mut Vec<String>) {
     let pad = " ".repeat(indent);
     if items.iter().all(Value::is_object) {
@@ -156,7 +157,7 @@ fn is_block(value: &Value) -> bool {
     }
 }
 
-/// A value inside a table, on one line: strings unquoted, `()` for a unit value, arrays of
+/// Renders a value inside a table on one line: strings unquoted, `()` for a unit value, arrays of
 /// scalars separated by commas, maps of scalars as `key=value` pairs.
 fn cell(value: &Value) -> String {
     match value {

@@ -51,7 +51,7 @@ pub fn topic(name: &str) -> Option<String> {
     Some(lines.join("\n"))
 }
 
-/// The error text for `help("name")` when nothing has that name.
+/// Returns the error text for `help("name")` when nothing has that name.
 pub fn unknown_topic(name: &str) -> String {
     let close: Vec<&str> = FUNCTIONS
         .iter()

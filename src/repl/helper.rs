@@ -118,7 +118,7 @@ fn word_start(text: &str) -> usize {
         .map_or(text.len(), |(index, _)| index)
 }
 
-/// The partial module path after `import "`, with its start, if the cursor is there.
+/// Returns the partial module path after `import "` and its start, if the cursor is there.
 fn import_path(before: &str) -> Option<(usize, &str)> {
     let quote = before.rfind('"')?;
     let partial = &before[quote + 1..];
@@ -170,8 +170,8 @@ impl Completer for ReplHelper {
 /// A hint: the signature of a function, shown dimmed after the cursor.
 pub struct SignatureHint {
     display: String,
-    /// What the right arrow inserts: the rest of a function name and `(`, or nothing inside
-    /// a call.
+    /// Text that the right arrow inserts: the rest of a function name and `(`, or nothing
+    /// inside a call.
     completion: Option<String>,
 }
 

@@ -53,12 +53,13 @@ impl HistoryFile {
     }
 }
 
-/// The history file, or `None` when neither `XDG_STATE_HOME` nor `HOME` names a folder.
+/// Returns the history file, or `None` when neither `XDG_STATE_HOME` nor `HOME` names a folder.
 pub fn history_path() -> Option<PathBuf> {
     path_from(std::env::var_os("XDG_STATE_HOME"), std::env::var_os("HOME"))
 }
 
-/// The specification ignores a relative `XDG_STATE_HOME`, and so does this.
+/// Resolves the history file. A relative `XDG_STATE_HOME` is ignored, as the specification
+/// requires.
 fn path_from(state_home: Option<OsString>, home: Option<OsString>) -> Option<PathBuf> {
     let state_home = state_home
         .map(PathBuf::from)

@@ -2,8 +2,8 @@
 //! ad-hoc work between rollouts.
 //!
 //! The engine and the line editor run on a dedicated thread with a large stack, which
-//! blocks on SDK futures through `HostContext::block_on`; the tokio runtime that drives
-//! those futures and listens for Ctrl-C belongs to the caller.
+//! blocks on SDK futures through `HostContext::block_on`. The tokio runtime that drives those
+//! futures and listens for Ctrl-C belongs to the caller, so no runtime worker ever blocks.
 
 mod balance;
 mod command;
@@ -31,9 +31,9 @@ use interrupt::Interrupt;
 #[derive(Debug, Clone)]
 pub struct SessionOptions {
     pub settings: HostSettings,
-    /// Where the audit trail of the session's AWS calls goes (`<state_dir>/audit/`).
+    /// Folder of the audit trail of the session's AWS calls, under `<state_dir>/audit/`.
     pub state_dir: PathBuf,
-    /// How results are printed at the start.
+    /// Format of results at the start.
     pub style: Style,
 }
 

@@ -19,7 +19,7 @@ use crate::host::{
 };
 use crate::runbook::{resolve_params, Header};
 
-/// Why an entry produced no value. Each variant holds the text shown to the operator.
+/// Reason an entry produced no value. Each variant contains the text shown to the operator.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum EntryError {
     /// The entry did not compile.
@@ -164,7 +164,7 @@ impl Session {
         }
     }
 
-    /// The error with its location and source line, and the error code of a host error.
+    /// Renders the error with its location and source line, and the code of a host error.
     fn render(&self, error: &EvalAltResult, name: &str) -> String {
         let lookup = |source: &str| {
             self.sources
@@ -210,7 +210,7 @@ impl Session {
         self.ctx.is_plan()
     }
 
-    /// Switches plan mode. Leaving it forgets the placeholders of planned images.
+    /// Switches plan mode. Leaving it drops the placeholders of planned images.
     pub fn set_plan(&self, on: bool) {
         self.ctx
             .mode
@@ -220,7 +220,7 @@ impl Session {
         }
     }
 
-    /// The changes recorded since the last call, in plan mode.
+    /// Takes the changes recorded in plan mode since the last call.
     pub fn take_changes(&self) -> Vec<PlannedChange> {
         std::mem::take(&mut self.ctx.plan.borrow_mut().changes)
     }
@@ -260,7 +260,7 @@ fn register_help(engine: &mut Engine) {
     });
 }
 
-/// An ID for the session's audit file: `repl-` and 12 hex digits.
+/// Derives the ID of the session's audit file: `repl-` and 12 hex digits.
 fn session_id() -> String {
     let seed = format!("{}|{}", crate::clock::now_rfc3339(), std::process::id());
     let digest = hex::encode(Sha256::digest(seed.as_bytes()));

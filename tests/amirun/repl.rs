@@ -13,13 +13,14 @@ use crate::support::{block_on, fixtures, Amirun, Finished, ProxyOptions, World};
 
 const PROMPT: &str = "amirun> ";
 const PLAN_PROMPT: &str = "amirun (plan)> ";
-/// What rustyline writes when a new `readline` starts (bracketed paste on). Redraws of the
-/// line being edited repeat the prompt but not this, so it tells a new prompt from a redraw.
+/// Escape sequence that rustyline writes when a new `readline` starts (bracketed paste on).
+/// Redraws of the edited line repeat the prompt without it, so it marks a new prompt.
 const READLINE_START: &str = "\x1b[?2004h";
 /// Upper bound of any single expectation; a hung REPL fails the test instead of hanging it.
 const TIMEOUT_MS: u64 = 60_000;
 
-/// The REPL in a pseudo-terminal at its first prompt, with its history under `state_home`.
+/// Starts the REPL in a pseudo-terminal, with its history under `state_home`, and waits for
+/// its first prompt.
 fn terminal(world: &World, state_home: &Path) -> PtySession {
     let mut session = spawn_terminal(world, state_home);
     expect_prompt(&mut session, PROMPT);
@@ -96,14 +97,14 @@ fn end(mut session: PtySession) -> Option<i32> {
 fn make_image(world: &World, name: &str) -> String {
     block_on(async {
         let ec2 = fixtures::ec2(&world.emulator.url(), fixtures::SOURCE_REGION);
-        let made = ec2
+        let created = ec2
             .create_image()
             .instance_id(&world.instance)
             .name(name)
             .send()
             .await
             .expect("CreateImage failed");
-        made.image_id().expect("no image ID").to_owned()
+        created.image_id().expect("no image ID").to_owned()
     })
 }
 
@@ -153,7 +154,7 @@ fn piped_repl(world: &World, input: &str) -> Finished {
 }
 
 #[test]
-fn repl_completes_functions_variables_modules_and_commands() {
+fn repl_tab_completes_names() {
     let world = World::new();
     let home = tempfile::tempdir().expect("no temp dir");
     let image = make_image(&world, "repl-completion-image");
@@ -189,7 +190,7 @@ fn repl_completes_functions_variables_modules_and_commands() {
 }
 
 #[test]
-fn repl_help_lists_groups_and_shows_one_function() {
+fn repl_help_lists_and_explains() {
     let world = World::new();
     let home = tempfile::tempdir().expect("no temp dir");
     let mut session = terminal(&world, home.path());
@@ -214,7 +215,7 @@ fn repl_help_lists_groups_and_shows_one_function() {
 }
 
 #[test]
-fn repl_describes_an_image_and_survives_an_aws_error() {
+fn repl_continues_after_aws_error() {
     let world = World::new();
     let home = tempfile::tempdir().expect("no temp dir");
     let image = make_image(&world, "repl-described-image");
