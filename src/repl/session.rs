@@ -50,6 +50,9 @@ pub struct Session {
     /// Text of every entry and loaded file by source name, for error display.
     sources: HashMap<String, String>,
     entry_count: usize,
+    /// Source name of the entry or file that last defined each script function. Rhai reports
+    /// errors inside such a function under the source of the entry that called it.
+    defined_in: HashMap<String, String>,
     interrupt: Arc<Interrupt>,
     session_id: String,
     audit_dir: PathBuf,
@@ -81,6 +84,7 @@ impl Session {
             imports: Vec::new(),
             sources: HashMap::new(),
             entry_count: 0,
+            defined_in: HashMap::new(),
             interrupt,
             session_id: session_id(),
             audit_dir: state_dir.join("audit"),
@@ -133,9 +137,13 @@ impl Session {
         let mut ast = self
             .engine
             .compile(text)
-            .map_err(|error| EntryError::Syntax(self.render(&error.into(), name)))?;
+            .map_err(|error| EntryError::Syntax(self.render(error.into(), name)))?;
         ast.set_source(name);
         self.functions = self.functions.merge(&ast.clone_functions_only());
+        for function in ast.iter_functions() {
+            self.defined_in
+                .insert(function.name.to_owned(), name.to_owned());
+        }
         let imports: Vec<Stmt> = ast
             .statements()
             .iter()
@@ -160,12 +168,13 @@ impl Session {
                 Ok(value)
             }
             Err(_) if cancelled => Err(EntryError::Cancelled),
-            Err(error) => Err(EntryError::Runtime(self.render(&error, name))),
+            Err(error) => Err(EntryError::Runtime(self.render(error, name))),
         }
     }
 
     /// Renders the error with its location and source line, and the code of a host error.
-    fn render(&self, error: &EvalAltResult, name: &str) -> String {
+    fn render(&self, mut error: Box<EvalAltResult>, name: &str) -> String {
+        attribute_calls(&mut error, name, &self.defined_in);
         let lookup = |source: &str| {
             self.sources
                 .get(source)
@@ -173,8 +182,8 @@ impl Session {
                 .or_else(|| stdlib::module_source(source).map(str::to_owned))
                 .or_else(|| std::fs::read_to_string(source).ok())
         };
-        let mut text = render_with_sources(error, name, &lookup);
-        if let Some(host) = HostError::find(error) {
+        let mut text = render_with_sources(&error, name, &lookup);
+        if let Some(host) = HostError::find(&error) {
             text.push_str(&format!("\n  code: {}", host.code()));
         }
         text
@@ -246,6 +255,19 @@ impl Session {
     }
 }
 
+/// Gives each call of a session function the source of the entry that defined it, so the
+/// error shows that entry's line. Calls inside modules already carry the module's name.
+fn attribute_calls(error: &mut EvalAltResult, current: &str, defined_in: &HashMap<String, String>) {
+    if let EvalAltResult::ErrorInFunctionCall(function, source, inner, _) = error {
+        if source == current {
+            if let Some(entry) = defined_in.get(function.as_str()) {
+                source.clone_from(entry);
+            }
+        }
+        attribute_calls(inner, current, defined_in);
+    }
+}
+
 /// `help()` and `help("name")`, which exist only in the REPL.
 fn register_help(engine: &mut Engine) {
     engine.register_fn("help", || println!("{}", help::overview()));
@@ -265,4 +287,137 @@ fn session_id() -> String {
     let seed = format!("{}|{}", crate::clock::now_rfc3339(), std::process::id());
     let digest = hex::encode(Sha256::digest(seed.as_bytes()));
     format!("repl-{}", &digest[..12])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::HostSettings;
+
+    /// A session without AWS access: the entries below call no AWS function.
+    fn session(runtime: &tokio::runtime::Runtime) -> Session {
+        let ctx = Rc::new(HostContext::new(
+            runtime.handle().clone(),
+            HostSettings::default(),
+            PathBuf::new(),
+        ));
+        let interrupt = Interrupt::new(ctx.cancel_handle(), true);
+        Session::new(ctx, interrupt, Path::new("unused"), PrintTarget::Stderr)
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("failed to build a runtime")
+    }
+
+    fn run(session: &mut Session, text: &str) {
+        if let Err(error) = session.evaluate(text) {
+            panic!("{text}: {error}");
+        }
+    }
+
+    fn int(session: &mut Session, text: &str) -> i64 {
+        session
+            .evaluate(text)
+            .unwrap_or_else(|error| panic!("{text}: {error}"))
+            .as_int()
+            .unwrap_or_else(|found| panic!("{text} returned {found}"))
+    }
+
+    #[test]
+    fn variables_persist_between_entries() {
+        let runtime = runtime();
+        let mut session = session(&runtime);
+        run(&mut session, "let x = 40;");
+        assert_eq!(int(&mut session, "x + 2"), 42);
+    }
+
+    #[test]
+    fn functions_persist_and_can_be_redefined() {
+        let runtime = runtime();
+        let mut session = session(&runtime);
+        run(&mut session, "fn twice(n) { n * 2 }");
+        assert_eq!(int(&mut session, "twice(21)"), 42);
+        run(&mut session, "fn twice(n) { n * 3 }");
+        assert_eq!(int(&mut session, "twice(21)"), 63);
+    }
+
+    #[test]
+    fn imports_persist_between_entries() {
+        let runtime = runtime();
+        let mut session = session(&runtime);
+        run(&mut session, "import \"std/rollout\" as r;");
+        let keys = session.evaluate("r::parse_keys(\"a=b\")").unwrap();
+        assert_eq!(keys.to_string(), "#{\"a\": \"b\"}");
+    }
+
+    #[test]
+    fn failed_import_is_not_kept() {
+        let runtime = runtime();
+        let mut session = session(&runtime);
+        assert!(session.evaluate("import \"std/none\" as n;").is_err());
+        assert_eq!(int(&mut session, "1 + 1"), 2);
+    }
+
+    #[test]
+    fn syntax_error_names_the_entry() {
+        let runtime = runtime();
+        let mut session = session(&runtime);
+        run(&mut session, "1");
+        let error = session.evaluate("let = 3").unwrap_err();
+        assert!(matches!(error, EntryError::Syntax(_)), "{error:?}");
+        assert!(error.to_string().contains("--> entry 2:1:5"), "{error}");
+    }
+
+    #[test]
+    fn error_in_earlier_function_shows_its_entry() {
+        let runtime = runtime();
+        let mut session = session(&runtime);
+        run(&mut session, "fn broken() {\n  throw \"boom\";\n}");
+        let error = session.evaluate("broken()").unwrap_err().to_string();
+        assert!(error.contains("--> entry 1:2:3"), "{error}");
+        assert!(error.contains("throw \"boom\";"), "{error}");
+        assert!(error.contains("called from `broken`"), "{error}");
+    }
+
+    #[test]
+    fn host_input_error_carries_its_code() {
+        let runtime = runtime();
+        let mut session = session(&runtime);
+        let error = session
+            .evaluate("describe_image(\"not-an-image\")")
+            .unwrap_err();
+        assert!(error.to_string().contains("code: InvalidInput"), "{error}");
+    }
+
+    #[test]
+    fn unknown_help_topic_is_an_error() {
+        let runtime = runtime();
+        let mut session = session(&runtime);
+        let error = session.evaluate("help(\"shar\")").unwrap_err().to_string();
+        assert!(error.contains("did you mean share?"), "{error}");
+    }
+
+    #[test]
+    fn plan_mode_switches_and_clears() {
+        let runtime = runtime();
+        let session = session(&runtime);
+        session.set_plan(true);
+        assert!(session.is_plan());
+        session.set_plan(false);
+        assert!(!session.is_plan());
+        assert!(session.take_changes().is_empty());
+    }
+
+    #[test]
+    fn completion_names_list_variables_and_functions() {
+        let runtime = runtime();
+        let mut session = session(&runtime);
+        run(&mut session, "let b = 1; let a = 2; fn f() {}");
+        let (variables, functions) = session.completion_names();
+        assert_eq!(variables, vec!["a", "b"]);
+        assert_eq!(functions, vec!["f"]);
+    }
 }

@@ -28,12 +28,17 @@ fn terminal(world: &World, state_home: &Path) -> PtySession {
 }
 
 fn spawn_terminal(world: &World, state_home: &Path) -> PtySession {
-    let mut command = world
+    let amirun = world
         .amirun()
+        .env("AMIRUN_STATE_DIR", path_text(world.state.path()))
+        .env("AMIRUN_POLL_INTERVAL", "0.05");
+    spawn_in_terminal(amirun, state_home)
+}
+
+fn spawn_in_terminal(amirun: Amirun, state_home: &Path) -> PtySession {
+    let mut command = amirun
         .env("TERM", "xterm")
         .env("XDG_STATE_HOME", path_text(state_home))
-        .env("AMIRUN_STATE_DIR", path_text(world.state.path()))
-        .env("AMIRUN_POLL_INTERVAL", "0.05")
         .args(["repl"])
         .command();
     // The builder closes stdin; the pseudo-terminal must stay on all three streams.
@@ -347,6 +352,40 @@ fn repl_plan_mode_makes_no_change() {
     );
     let source = world.owned_images();
     assert!(source[0].launch.is_empty(), "plan mode shared the image");
+}
+
+/// Ctrl-C at the prompt, continuation lines and Ctrl-D need no AWS endpoint.
+#[test]
+fn repl_ctrl_c_clears_the_line() {
+    let home = tempfile::tempdir().expect("no temp dir");
+    let mut session = spawn_in_terminal(Amirun::new(None), home.path());
+    expect_prompt(&mut session, PROMPT);
+
+    type_keys(&mut session, "this is not rhai");
+    session.send_control('c').expect("failed to send Ctrl-C");
+    expect_prompt(&mut session, PROMPT);
+    enter(&mut session, "6 * 7");
+    expect_line(&mut session, "42");
+    expect_prompt(&mut session, PROMPT);
+
+    // An open bracket continues the entry on the next line.
+    enter(&mut session, "let total = [");
+    enter(&mut session, "  100, 200");
+    enter(&mut session, "];");
+    expect_prompt(&mut session, PROMPT);
+    enter(&mut session, "total.len() * 1000");
+    expect_line(&mut session, "2000");
+    expect_prompt(&mut session, PROMPT);
+
+    // A script loop stops on Ctrl-C too, not only AWS calls.
+    enter(&mut session, "let n = 0; loop { n += 1; }");
+    std::thread::sleep(Duration::from_millis(500));
+    session.send_control('c').expect("failed to send Ctrl-C");
+    expect(&mut session, "cancelled by Ctrl-C");
+    expect_prompt(&mut session, PROMPT);
+    enter(&mut session, "n > 0");
+    expect_line(&mut session, "true");
+    assert_eq!(end(session), Some(0));
 }
 
 #[test]
