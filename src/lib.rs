@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod host;
 pub mod journal;
+pub mod repl;
 pub mod runbook;
 pub mod sandbox;
 pub mod types;

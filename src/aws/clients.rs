@@ -8,6 +8,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::operation::RequestId;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use super::{AuditLog, AwsError};
 use crate::types::Region;
@@ -179,7 +180,7 @@ impl Aws {
     }
 
     /// Awaits one SDK call, logs it, writes its audit line and converts its error.
-    pub async fn call<T, E, R, F>(
+    pub async fn call<T, E, F>(
         &self,
         operation: &'static str,
         region: &Region,
@@ -187,11 +188,9 @@ impl Aws {
         request: F,
     ) -> Result<T, AwsError>
     where
-        F: Future<Output = Result<T, SdkError<E, R>>>,
+        F: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
         T: RequestId,
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
-        SdkError<E, R>: RequestId,
     {
         tracing::debug!(operation, %region, %parameters, "calling AWS");
         let result = request
@@ -201,7 +200,7 @@ impl Aws {
             Ok(output) => ("ok".to_owned(), output.request_id().map(str::to_owned)),
             Err(error) => {
                 tracing::debug!(operation, %region, %error, "AWS call failed");
-                let outcome = error.code.clone().unwrap_or_else(|| "NoReply".to_owned());
+                let outcome = error.script_code();
                 (outcome, error.request_id.clone())
             }
         };

@@ -4,6 +4,7 @@ use std::fmt;
 
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::operation::RequestId;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 /// A failed AWS call.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -15,19 +16,28 @@ pub struct AwsError {
     pub code: Option<String>,
     pub message: String,
     pub request_id: Option<String>,
+    /// The HTTP status of the reply, when one arrived.
+    pub status: Option<u16>,
     /// True when the request may have reached AWS but its reply was lost (timeout, dropped
     /// connection), so the change may or may not have been made.
     pub reply_lost: bool,
 }
 
 impl AwsError {
-    pub fn from_sdk<E, R>(operation: &'static str, region: &str, error: SdkError<E, R>) -> Self
+    pub fn from_sdk<E>(
+        operation: &'static str,
+        region: &str,
+        error: SdkError<E, HttpResponse>,
+    ) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: fmt::Debug,
-        SdkError<E, R>: RequestId,
     {
         let request_id = error.request_id().map(str::to_owned);
+        let status = match &error {
+            SdkError::ServiceError(context) => Some(context.raw().status().as_u16()),
+            SdkError::ResponseError(context) => Some(context.raw().status().as_u16()),
+            _ => None,
+        };
         let reply_lost = matches!(
             error,
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_)
@@ -43,6 +53,7 @@ impl AwsError {
             code,
             message,
             request_id,
+            status,
             reply_lost,
         }
     }
@@ -60,12 +71,23 @@ impl AwsError {
             code: Some(code.to_owned()),
             message: message.into(),
             request_id: None,
+            status: None,
             reply_lost: false,
         }
     }
 
     pub fn code(&self) -> &str {
         self.code.as_deref().unwrap_or("")
+    }
+
+    /// The code scripts see: the AWS error code; else `HTTP<status>` for a reply without one
+    /// (an unparsable error page); else `NoReply` when no reply arrived.
+    pub fn script_code(&self) -> String {
+        match (&self.code, self.status) {
+            (Some(code), _) => code.clone(),
+            (None, Some(status)) => format!("HTTP{status}"),
+            (None, None) => "NoReply".to_owned(),
+        }
     }
 
     pub fn is_not_found(&self) -> bool {

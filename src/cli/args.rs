@@ -47,6 +47,12 @@ pub enum Command {
     Plan(PlanArgs),
     /// Check a runbook and the partner scripts it loads, without any AWS call
     Check(CheckArgs),
+    /// Start an interactive session with the host functions and stdlib of runbooks
+    Repl(SessionArgs),
+    /// Evaluate one expression with the host functions and print its value as JSON
+    Eval(EvalArgs),
+    /// Print the function reference as Markdown, or write Rhai definition files
+    Doc(DocArgs),
     /// Print a runbook's name, version, description and parameters
     Describe(DescribeArgs),
     /// Report who can launch, copy and decrypt images, and flag inconsistencies
@@ -100,6 +106,35 @@ pub struct CheckArgs {
     pub runbook: PathBuf,
     #[command(flatten)]
     pub params: ParamArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SessionArgs {
+    /// Folder for the audit trail of the session's AWS calls
+    #[arg(long, default_value = ".amirun", env = "AMIRUN_STATE_DIR")]
+    pub state_dir: PathBuf,
+    /// Allow sharing images publicly (the target "all")
+    #[arg(long)]
+    pub allow_public: bool,
+    /// First interval between status polls of waits, in seconds; it backs off from there
+    #[arg(long, value_name = "SECONDS", env = "AMIRUN_POLL_INTERVAL")]
+    pub poll_interval: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Rhai code, such as 'describe_image("ami-0123456789abcdef0")'
+    pub expression: String,
+    #[command(flatten)]
+    pub session: SessionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DocArgs {
+    /// Write Rhai definition files (*.d.rhai) for editor completion into this folder,
+    /// instead of printing the Markdown reference
+    #[arg(long, value_name = "DIR")]
+    pub definitions: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -3,7 +3,9 @@
 mod args;
 mod check;
 mod describe;
+mod doc;
 mod output;
+mod repl;
 mod report;
 mod run;
 mod settings;
@@ -39,6 +41,9 @@ fn run_command(cli: Cli) -> Result<(), crate::runbook::RunFailure> {
         args::Command::Run(args) => run::run(&cli.global, args),
         args::Command::Plan(args) => run::plan(&cli.global, args),
         args::Command::Check(args) => check::check(&cli.global, &args),
+        args::Command::Repl(args) => repl::repl(&cli.global, &args),
+        args::Command::Eval(args) => repl::eval(&cli.global, args),
+        args::Command::Doc(args) => doc::doc(&args),
         args::Command::Describe(args) => describe::describe(&cli.global, &args),
         args::Command::Report(args) => report::report(&cli.global, &args),
     }

@@ -41,7 +41,7 @@ impl HostError {
         match self {
             Self::Input(_) => "InvalidInput".to_owned(),
             Self::Rejected(_) => "Rejected".to_owned(),
-            Self::Aws(error) => error.code.clone().unwrap_or_else(|| "NoReply".to_owned()),
+            Self::Aws(error) => error.script_code(),
             Self::Failed { code, .. } => (*code).to_owned(),
             Self::Cancelled => "Cancelled".to_owned(),
         }

@@ -10,6 +10,7 @@ mod error;
 pub mod functions;
 mod plan;
 mod progress;
+pub mod reference;
 pub mod registry;
 pub mod stdlib;
 mod throttle;

@@ -6,4 +6,6 @@ mod runner;
 
 pub use header::{Header, ParamSpec};
 pub use params::resolve_params;
-pub use runner::{check_syntax, Outcome, RunFailure, RunMode, RunRequest, Runner};
+pub use runner::{
+    check_syntax, Outcome, RunFailure, RunMode, RunRequest, Runner, ENGINE_STACK_BYTES,
+};

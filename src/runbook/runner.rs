@@ -18,7 +18,7 @@ use crate::host::{
 use crate::journal::{Journal, JournalHeader, StateLock};
 
 /// Stack of the engine thread: deep enough for the runbook call-depth limit in debug builds.
-const ENGINE_STACK_BYTES: usize = 256 * 1024 * 1024;
+pub const ENGINE_STACK_BYTES: usize = 256 * 1024 * 1024;
 
 /// The action to take with a runbook.
 #[derive(Debug, Clone)]

@@ -8,6 +8,7 @@ mod eduglobal;
 mod lifecycle;
 mod plan;
 mod proxy_selftest;
+mod repl;
 mod resume;
 mod rollout_state;
 mod secure_sharing;
