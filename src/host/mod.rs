@@ -6,6 +6,7 @@ mod convert;
 pub mod display;
 mod engine;
 mod error;
+pub mod limits;
 pub mod functions;
 mod plan;
 mod progress;
