@@ -8,3 +8,6 @@ mod partners;
 pub use engine::{sandboxed_engine, SandboxLimits};
 pub use entry::Partner;
 pub use partners::{load_partners, load_partners_with, LoadedPartners, PartnerError};
+
+#[cfg(test)]
+mod tests;

@@ -123,15 +123,16 @@ fn describe_failure(
     source: &str,
 ) -> String {
     let reason = match innermost(error) {
-        EvalAltResult::ErrorTerminated(token, _) if token.to_string() == DEADLINE_TOKEN => Some(
-            format!(
+        EvalAltResult::ErrorTerminated(token, _) if token.to_string() == DEADLINE_TOKEN => {
+            Some(format!(
                 "exceeded the wall-clock deadline of {} ms",
                 limits.deadline.as_millis()
-            ),
-        ),
-        EvalAltResult::ErrorParsing(ParseErrorType::Reserved(word), _) if word == "import" => {
-            Some("partner scripts cannot import modules; define the helpers in the script itself".to_owned())
+            ))
         }
+        EvalAltResult::ErrorParsing(ParseErrorType::Reserved(word), _) if word == "import" => Some(
+            "partner scripts cannot import modules; define the helpers in the script itself"
+                .to_owned(),
+        ),
         _ => describe_limit(error, engine),
     };
     let rendered = render_rhai_error(error, &path.display().to_string(), source);

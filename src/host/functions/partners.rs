@@ -27,9 +27,5 @@ fn load_partners(ctx: &HostContext, path: &str) -> Result<Array, HostError> {
         .borrow_mut()
         .files
         .push((full.display().to_string(), loaded.source.clone()));
-    loaded
-        .partners
-        .iter()
-        .map(to_dynamic)
-        .collect()
+    loaded.partners.iter().map(to_dynamic).collect()
 }
