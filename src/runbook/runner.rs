@@ -144,6 +144,9 @@ fn run_on_engine_thread(
         run_id: "(assigned when the run starts)".into(),
         started: crate::clock::now_rfc3339(),
     };
+    // Host functions see a run in the preflight too, so that amirun's own run tags count
+    // against the tag limits there and not only once changes are being made.
+    *ctx.run.borrow_mut() = Some(preflight_run.clone());
     let planned = evaluate(&engine, &ast, &loaded, &preflight_run, &ctx)
         .map_err(|error| preflight_failure(&error, &loaded, &engine))?;
     let changes = std::mem::take(&mut ctx.plan.borrow_mut().changes);

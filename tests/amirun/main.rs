@@ -3,5 +3,9 @@
 
 mod support;
 
+mod check;
+mod display;
 mod eduglobal;
+mod inputs;
 mod proxy_selftest;
+mod sandbox;
