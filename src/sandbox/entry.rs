@@ -20,7 +20,8 @@ pub struct Partner {
 }
 
 /// An invalid entry: its label (`#2 (EduGlobal Malaysia)`), the field and what is wrong.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("entry {entry}, field `{field}`: {error}")]
 pub struct EntryError {
     pub entry: String,
     pub field: String,

@@ -6,7 +6,7 @@ mod entry;
 mod partners;
 
 pub use engine::{sandboxed_engine, SandboxLimits};
-pub use entry::Partner;
+pub use entry::{EntryError, Partner};
 pub use partners::{load_partners, load_partners_with, LoadedPartners, PartnerError};
 
 #[cfg(test)]

@@ -6,10 +6,9 @@ use std::path::{Path, PathBuf};
 use rhai::{Dynamic, Engine, EvalAltResult, ParseErrorType};
 
 use super::engine::{sandboxed_engine, SandboxLimits, DEADLINE_TOKEN};
-use super::entry::{check_entries, EntriesError, Partner};
+use super::entry::{check_entries, EntriesError, EntryError, Partner};
 use crate::host::display::render_rhai_error;
 use crate::host::limits::{describe_limit, innermost};
-use crate::types::InputError;
 
 /// Stack of the thread that evaluates a partner script. The deepest recursion the default
 /// limits allow used between 4 and 6 MiB in a debug build (rhai 1.27, measured with
@@ -32,12 +31,10 @@ pub enum PartnerError {
     },
     #[error("partner script {path} failed: {message}")]
     Script { path: PathBuf, message: String },
-    #[error("partner script {path}, entry {entry}, field `{field}`: {error}")]
+    #[error("partner script {path}, {error}")]
     Entry {
         path: PathBuf,
-        entry: String,
-        field: String,
-        error: InputError,
+        error: Box<EntryError>,
     },
     #[error("partner script {path}: {message}")]
     Shape { path: PathBuf, message: String },
@@ -99,11 +96,9 @@ fn evaluate_and_check(
             path: path.to_owned(),
             message,
         },
-        EntriesError::Entry(entry) => PartnerError::Entry {
+        EntriesError::Entry(error) => PartnerError::Entry {
             path: path.to_owned(),
-            entry: entry.entry,
-            field: entry.field,
-            error: entry.error,
+            error: Box::new(error),
         },
     })
 }
