@@ -34,7 +34,7 @@ pub fn describe_limit(error: &EvalAltResult, engine: &Engine) -> Option<String> 
     Some(format!("exceeded {reason}"))
 }
 
-/// The error that started a chain of function-call and module wrappers.
+/// Finds the error that started a chain of function-call and module wrappers.
 pub fn innermost(error: &EvalAltResult) -> &EvalAltResult {
     match error {
         EvalAltResult::ErrorInFunctionCall(_, _, inner, _)

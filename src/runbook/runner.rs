@@ -328,7 +328,8 @@ fn open_journal(
     Journal::create(&path, header).map_err(failed)
 }
 
-/// The error with the limit it reached, if any, then its location in the runbook or module.
+/// Renders the error: the limit it reached, if any, then its location in the runbook or
+/// module.
 fn render(error: &EvalAltResult, loaded: &Loaded, engine: &Engine) -> String {
     let main = loaded.source_name.clone();
     let text = loaded.source.clone();

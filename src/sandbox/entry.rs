@@ -28,7 +28,7 @@ pub struct EntryError {
     pub error: InputError,
 }
 
-/// Why the script's value is not a usable list of partners.
+/// The reason a script's value is not a usable list of partners.
 #[derive(Debug)]
 pub enum EntriesError {
     Shape(String),
@@ -175,7 +175,7 @@ fn text(name: &'static str, value: &Dynamic) -> Result<String, InputError> {
     })
 }
 
-/// An account ID string; a number gets the "pass account IDs as strings" error.
+/// Parses the `account` field. A number gets the "pass account IDs as strings" error.
 fn account(value: &Dynamic) -> Result<AccountId, InputError> {
     if let Ok(number) = value.as_int() {
         return Err(AccountId::integer_error(number));
@@ -183,7 +183,8 @@ fn account(value: &Dynamic) -> Result<AccountId, InputError> {
     AccountId::parse(&text("account", value)?)
 }
 
-/// A key ARN in the partner's region, because a copy is encrypted in its destination region.
+/// Parses the `kms_key` field: a key ARN in the partner's region, because a copy is
+/// encrypted in its destination region.
 fn kms_key(value: &Dynamic, region: &Region) -> Result<KmsKey, InputError> {
     let key = KmsKey::parse_arn(&text("kms_key", value)?)?;
     if key.arn_region().is_some_and(|r| r != region.as_str()) {
@@ -196,7 +197,8 @@ fn kms_key(value: &Dynamic, region: &Region) -> Result<KmsKey, InputError> {
     Ok(key)
 }
 
-/// Every field besides the known ones, as JSON, so that runbooks and records can use them.
+/// Converts every field besides the known ones to JSON, so that runbooks and records can
+/// use them.
 fn extra_fields(map: &Map) -> Result<serde_json::Map<String, serde_json::Value>, FieldError> {
     let mut extra = serde_json::Map::new();
     for (key, value) in map.iter().filter(|(k, _)| !FIELDS.contains(&k.as_str())) {

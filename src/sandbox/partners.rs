@@ -109,7 +109,7 @@ fn evaluate(engine: &Engine, path: &Path, source: &str) -> Result<Dynamic, Box<E
     engine.eval_ast::<Dynamic>(&ast)
 }
 
-/// The error with the limit or rule it broke, then the source line where it stopped.
+/// Renders the error: the limit or rule it broke, then the source line where it stopped.
 fn describe_failure(
     error: &EvalAltResult,
     engine: &Engine,

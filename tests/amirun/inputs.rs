@@ -1,6 +1,6 @@
-//! Host-function arguments checked before any change: each fixture runbook makes one bad
-//! call after at least one would-be change, and the run must stop in its preflight with exit
-//! status 2, the exact message, and no mutating call seen by the emulator.
+//! Host-function arguments checked before any change. Each fixture runbook makes one bad
+//! call after at least one would-be change. The run must stop in its preflight with exit
+//! status 2 and the exact message, and the emulator must have received no mutating call.
 
 use crate::support::fixtures::{ec2, OWNER_ACCOUNT, SOURCE_REGION};
 use crate::support::{block_on, World};

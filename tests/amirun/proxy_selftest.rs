@@ -290,7 +290,7 @@ async fn new_images_stay_pending_for_a_while() {
         .unwrap()
         .image_id
         .unwrap();
-    // The copy's pending time starts when the proxy sees it, which on a loaded machine can be
+    // The copy's pending time starts when the proxy receives it, which on a loaded machine can be
     // well after the create.
     let copied_at = Instant::now();
 

@@ -133,8 +133,8 @@ fn partner_accounts_reach_share() {
     assert_eq!(images[0].launch, ["012345678901", "123456789012"]);
 }
 
-/// Each call level nests 40 more calls (the function expression-depth limit stops 60), so
-/// this builds close to the deepest stack the runbook limits allow; it must end in the
+/// Each call level nests 40 more calls, and the function expression-depth limit stops 60, so
+/// this builds close to the deepest stack the runbook limits allow. It must end in the
 /// call-depth error, not a crash, in the debug build too.
 #[test]
 fn runbook_recursion_is_script_error() {
