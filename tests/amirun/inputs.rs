@@ -2,7 +2,7 @@
 //! call after at least one would-be change. The run must stop in its preflight with exit
 //! status 2 and the exact message, and the emulator must have received no mutating call.
 
-use crate::support::fixtures::{ec2, OWNER_ACCOUNT, SOURCE_REGION};
+use crate::support::fixtures::{ec2, kms, OWNER_ACCOUNT, SOURCE_REGION};
 use crate::support::{block_on, World};
 
 /// Runs `runbook` with `params` and checks the failure: status 2, `message` right after
@@ -305,4 +305,120 @@ fn unknown_options_are_rejected() {
         "invalid option `nmae`: `copy_image` accepts the options name, description, encrypted, kms_key, copy_tags, tags, source_region",
         7,
     );
+}
+
+/// The base image the fixtures register, with its one EBS snapshot.
+fn base_image(world: &World) -> (String, String) {
+    block_on(async {
+        let described = ec2(&world.emulator.url(), SOURCE_REGION)
+            .describe_images()
+            .owners("self")
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("name")
+                    .values("amirun-test-base")
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("DescribeImages failed");
+        let image = &described.images()[0];
+        let snapshot = image.block_device_mappings()[0]
+            .ebs()
+            .and_then(|ebs| ebs.snapshot_id())
+            .expect("the base image has no snapshot");
+        (
+            image.image_id().unwrap_or_default().to_owned(),
+            snapshot.to_owned(),
+        )
+    })
+}
+
+/// A customer-managed key in the emulator, by ARN.
+fn emulator_key(world: &World) -> String {
+    block_on(async {
+        kms(&world.emulator.url(), SOURCE_REGION)
+            .create_key()
+            .send()
+            .await
+            .expect("CreateKey failed")
+            .key_metadata()
+            .map(|m| m.arn().unwrap_or_default().to_owned())
+            .expect("CreateKey returned no metadata")
+    })
+}
+
+/// Who may launch the image and who may create volumes from its snapshot, as the emulator has it.
+fn permissions(world: &World, image: &str, snapshot: &str) -> (Vec<String>, Vec<String>) {
+    block_on(async {
+        let client = ec2(&world.emulator.url(), SOURCE_REGION);
+        let launch = client
+            .describe_image_attribute()
+            .image_id(image)
+            .attribute(aws_sdk_ec2::types::ImageAttributeName::LaunchPermission)
+            .send()
+            .await
+            .expect("DescribeImageAttribute failed");
+        let volumes = client
+            .describe_snapshot_attribute()
+            .snapshot_id(snapshot)
+            .attribute(aws_sdk_ec2::types::SnapshotAttributeName::CreateVolumePermission)
+            .send()
+            .await
+            .expect("DescribeSnapshotAttribute failed");
+        (
+            launch
+                .launch_permissions()
+                .iter()
+                .filter_map(|p| p.user_id().map(str::to_owned))
+                .collect(),
+            volumes
+                .create_volume_permissions()
+                .iter()
+                .filter_map(|p| p.user_id().map(str::to_owned))
+                .collect(),
+        )
+    })
+}
+
+/// The emulator neither encrypts image snapshots nor has AWS-managed keys. So the proxy shows
+/// the base image's snapshot as encrypted with an emulator key and reports that key as
+/// AWS-managed, as AWS does for `alias/aws/ebs`.
+#[test]
+fn aws_managed_snapshot_key_blocks_share() {
+    let world = World::new();
+    let (image, snapshot) = base_image(&world);
+    let key = emulator_key(&world);
+    world.proxy.encrypt_snapshots(&image, &key);
+    world.proxy.make_aws_managed(&key);
+
+    world
+        .run_fixture("share_existing.rhai", &[&format!("image={image}")], &[])
+        .failure(2)
+        .stderr_contains(&format!(
+            "error: share of {image} rejected: its snapshot {snapshot} is encrypted with the AWS-managed key {key} (alias/aws/ebs), \
+             which cannot be shared with other accounts. Copy the image with a customer-managed key first \
+             (copy_image(id, region, #{{kms_key: \"arn:aws:kms:...\"}})) and share the copy\n"
+        ));
+    world.assert_no_change();
+    assert_eq!(world.proxy.count("DescribeKey"), 1);
+    let (launch, volumes) = permissions(&world, &image, &snapshot);
+    assert!(launch.is_empty(), "{launch:?}");
+    assert!(volumes.is_empty(), "{volumes:?}");
+}
+
+/// The same image under a customer-managed key is shared, snapshot included.
+#[test]
+fn customer_managed_snapshot_key_shares() {
+    let world = World::new();
+    let (image, snapshot) = base_image(&world);
+    let key = emulator_key(&world);
+    world.proxy.encrypt_snapshots(&image, &key);
+
+    world
+        .run_fixture("share_existing.rhai", &[&format!("image={image}")], &[])
+        .success();
+    let (launch, volumes) = permissions(&world, &image, &snapshot);
+    assert_eq!(launch, ["123456789012"]);
+    assert_eq!(volumes, ["123456789012"]);
 }
