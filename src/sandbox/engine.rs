@@ -53,7 +53,7 @@ impl Default for SandboxLimits {
 /// The message the deadline check raises, matched to name the limit in errors.
 pub const DEADLINE_TOKEN: &str = "amirun-sandbox-deadline";
 
-/// An engine with only pure packages (no file, network, time or AWS functions), `eval` and
+/// Builds an engine with only pure packages (no file, network, time or AWS functions), `eval` and
 /// `import` disabled, and every limit set. The deadline starts when the engine is built.
 pub fn sandboxed_engine(limits: &SandboxLimits) -> Engine {
     let mut engine = Engine::new_raw();

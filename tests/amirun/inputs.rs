@@ -307,7 +307,7 @@ fn unknown_options_are_rejected() {
     );
 }
 
-/// The base image the fixtures register, with its one EBS snapshot.
+/// Finds the base image the fixtures register, and its one EBS snapshot.
 fn base_image(world: &World) -> (String, String) {
     block_on(async {
         let described = ec2(&world.emulator.url(), SOURCE_REGION)
@@ -334,7 +334,7 @@ fn base_image(world: &World) -> (String, String) {
     })
 }
 
-/// A customer-managed key in the emulator, by ARN.
+/// Creates a customer-managed key in the emulator and returns its ARN.
 fn emulator_key(world: &World) -> String {
     block_on(async {
         kms(&world.emulator.url(), SOURCE_REGION)
@@ -348,7 +348,8 @@ fn emulator_key(world: &World) -> String {
     })
 }
 
-/// Who may launch the image and who may create volumes from its snapshot, as the emulator has it.
+/// Lists who may launch the image and who may create volumes from its snapshot, as the
+/// emulator stores them.
 fn permissions(world: &World, image: &str, snapshot: &str) -> (Vec<String>, Vec<String>) {
     block_on(async {
         let client = ec2(&world.emulator.url(), SOURCE_REGION);

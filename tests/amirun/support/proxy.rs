@@ -1013,7 +1013,8 @@ fn shape(shared: &Shared, call: &Call, request: &Request, mut response: Response
     response
 }
 
-/// Marks the key of a DescribeKey reply as AWS-managed when the test said so.
+/// Marks the key of a DescribeKey reply as AWS-managed when it was given to
+/// `Proxy::make_aws_managed`.
 fn reshape_key(shared: &Shared, mut response: Response) -> Response {
     let Ok(json) = std::str::from_utf8(&response.body) else {
         return response;
