@@ -53,8 +53,9 @@ impl Default for SandboxLimits {
 /// The message the deadline check raises, matched to name the limit in errors.
 pub const DEADLINE_TOKEN: &str = "amirun-sandbox-deadline";
 
-/// Builds an engine with only pure packages (no file, network, time or AWS functions), `eval` and
-/// `import` disabled, and every limit set. The deadline starts when the engine is built.
+/// Builds an engine with only pure packages (no file, network, time or AWS functions), with
+/// `eval` and `import` disabled and every limit set. The deadline starts when the engine is
+/// built.
 pub fn sandboxed_engine(limits: &SandboxLimits) -> Engine {
     let mut engine = Engine::new_raw();
     for package in [
