@@ -5,6 +5,12 @@ use rhai::{EvalAltResult, Position};
 
 use super::HostError;
 
+/// A deep recursion would print one frame per call; past `MAX_FRAMES`, only the innermost
+/// and outermost calls are shown.
+const MAX_FRAMES: usize = 8;
+const INNER_FRAMES: usize = 5;
+const OUTER_FRAMES: usize = MAX_FRAMES - INNER_FRAMES;
+
 struct Frame {
     source: String,
     position: Position,
@@ -28,7 +34,15 @@ pub fn render_with_sources(
     let (innermost, source) = unwind(error, main_source, &mut frames);
     let mut output = message_of(innermost);
     push_location(&mut output, &source, innermost.position(), lookup);
-    for frame in frames.iter().rev() {
+    let count = frames.len();
+    for (index, frame) in frames.iter().rev().enumerate() {
+        if count > MAX_FRAMES && index == INNER_FRAMES {
+            let hidden = count - MAX_FRAMES;
+            output.push_str(&format!("\n  ... {hidden} more calls ..."));
+        }
+        if count > MAX_FRAMES && (INNER_FRAMES..count - OUTER_FRAMES).contains(&index) {
+            continue;
+        }
         output.push_str(&format!("\n  called from {}", frame.call));
         push_location(&mut output, &frame.source, frame.position, lookup);
     }
@@ -77,6 +91,8 @@ fn message_of(error: &EvalAltResult) -> String {
     }
     let text = match error {
         EvalAltResult::ErrorRuntime(value, _) => format!("runtime error: {value}"),
+        // Rhai's "Stack overflow" reads like a crash; this is its call-depth limit.
+        EvalAltResult::ErrorStackOverflow(_) => "function calls nested too deeply".to_owned(),
         _ => error.to_string(),
     };
     // Rhai appends the position, which the location line below shows better.

@@ -9,10 +9,22 @@ use super::functions::host_module;
 use super::stdlib::Resolver;
 use super::{HostContext, HostError};
 
-/// Limits of runbooks: far above what a rollout needs, but a runaway loop or recursion still
-/// ends with an error rather than hanging or overflowing the stack.
+// Limits of runbooks: far above what a rollout needs and above the partner sandbox's, but a
+// runaway loop or recursion still ends with an error rather than hanging or overflowing the
+// stack. The engine thread's stack is sized for the call and expression depths.
+
+/// Operations per runbook run (each pass, plan and execute, counts on its own).
 pub const RUNBOOK_MAX_OPERATIONS: u64 = 50_000_000;
+/// Nested function calls, recursion included.
 pub const RUNBOOK_MAX_CALL_LEVELS: usize = 96;
+/// Nested expressions at the top level and inside function bodies.
+pub const RUNBOOK_MAX_EXPR_DEPTHS: (usize, usize) = (256, 128);
+/// Bytes of one string.
+pub const RUNBOOK_MAX_STRING_SIZE: usize = 16 * 1024 * 1024;
+/// Elements of an array, nested arrays counted in.
+pub const RUNBOOK_MAX_ARRAY_SIZE: usize = 1_000_000;
+/// Entries of a map, nested maps counted in.
+pub const RUNBOOK_MAX_MAP_SIZE: usize = 100_000;
 
 /// Where `print` output goes: stdout normally, stderr when stdout carries JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,10 +44,10 @@ pub fn runbook_engine(ctx: &Rc<HostContext>, print: PrintTarget) -> Engine {
     engine
         .set_max_operations(RUNBOOK_MAX_OPERATIONS)
         .set_max_call_levels(RUNBOOK_MAX_CALL_LEVELS)
-        .set_max_expr_depths(256, 128)
-        .set_max_string_size(16 * 1024 * 1024)
-        .set_max_array_size(1_000_000)
-        .set_max_map_size(100_000);
+        .set_max_expr_depths(RUNBOOK_MAX_EXPR_DEPTHS.0, RUNBOOK_MAX_EXPR_DEPTHS.1)
+        .set_max_string_size(RUNBOOK_MAX_STRING_SIZE)
+        .set_max_array_size(RUNBOOK_MAX_ARRAY_SIZE)
+        .set_max_map_size(RUNBOOK_MAX_MAP_SIZE);
     engine.disable_symbol("eval");
 
     // Output of a plan pass would repeat or precede the real run's, so it only goes to the log.

@@ -8,6 +8,7 @@ pub mod display;
 mod engine;
 mod error;
 pub mod functions;
+pub mod limits;
 mod plan;
 mod progress;
 pub mod reference;

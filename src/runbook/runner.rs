@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use super::{resolve_params, Header};
 use crate::aws::AuditRun;
 use crate::host::display::render_with_sources;
+use crate::host::limits::describe_limit;
 use crate::host::{
     runbook_engine, stdlib, HostContext, HostError, HostSettings, Mode, PlannedChange, PrintTarget,
     RunInfo,
@@ -143,8 +144,11 @@ fn run_on_engine_thread(
         run_id: "(assigned when the run starts)".into(),
         started: crate::clock::now_rfc3339(),
     };
+    // Host functions see a run in the preflight too, so that amirun's own run tags count
+    // against the tag limits there and not only once changes are being made.
+    *ctx.run.borrow_mut() = Some(preflight_run.clone());
     let planned = evaluate(&engine, &ast, &loaded, &preflight_run, &ctx)
-        .map_err(|error| preflight_failure(&error, &loaded))?;
+        .map_err(|error| preflight_failure(&error, &loaded, &engine))?;
     let changes = std::mem::take(&mut ctx.plan.borrow_mut().changes);
 
     let (state_dir, restart) = match &request.mode {
@@ -191,7 +195,7 @@ fn run_on_engine_thread(
     *ctx.plan.borrow_mut() = Default::default();
 
     let value = evaluate(&engine, &ast, &loaded, &run, &ctx)
-        .map_err(|error| run_failure(&error, &loaded, &ctx, &run))?;
+        .map_err(|error| run_failure(&error, &loaded, &engine, &ctx, &run))?;
     if let Some(journal) = ctx.journal.borrow_mut().as_mut() {
         journal.finish().map_err(|error| {
             RunFailure::Failed(format!(
@@ -210,7 +214,7 @@ fn run_on_engine_thread(
 fn compile(engine: &Engine, loaded: &Loaded) -> Result<AST, RunFailure> {
     let mut ast = engine
         .compile(&loaded.source)
-        .map_err(|error| RunFailure::Input(render(&error.into(), loaded)))?;
+        .map_err(|error| RunFailure::Input(render(&error.into(), loaded, engine)))?;
     ast.set_source(loaded.source_name.clone());
     Ok(ast)
 }
@@ -224,7 +228,12 @@ pub fn check_syntax(engine: &Engine, path: &Path, source: &str) -> Result<(), St
     }
     engine.compile(source).map(|_| ()).map_err(|error| {
         let error: Box<EvalAltResult> = error.into();
-        crate::host::display::render_rhai_error(&error, &path.display().to_string(), source)
+        let rendered =
+            crate::host::display::render_rhai_error(&error, &path.display().to_string(), source);
+        match describe_limit(&error, engine) {
+            Some(limit) => format!("the runbook {limit}\n{rendered}"),
+            None => rendered,
+        }
     })
 }
 
@@ -319,10 +328,12 @@ fn open_journal(
     Journal::create(&path, header).map_err(failed)
 }
 
-fn render(error: &EvalAltResult, loaded: &Loaded) -> String {
+/// Renders the error: the limit it reached, if any, then its location in the runbook or
+/// module.
+fn render(error: &EvalAltResult, loaded: &Loaded, engine: &Engine) -> String {
     let main = loaded.source_name.clone();
     let text = loaded.source.clone();
-    render_with_sources(error, &loaded.source_name, &move |name| {
+    let rendered = render_with_sources(error, &loaded.source_name, &move |name| {
         if name == main {
             return Some(text.clone());
         }
@@ -330,12 +341,16 @@ fn render(error: &EvalAltResult, loaded: &Loaded) -> String {
             return Some(module.to_owned());
         }
         std::fs::read_to_string(name).ok()
-    })
+    });
+    match describe_limit(error, engine) {
+        Some(limit) => format!("the runbook {limit}\n{rendered}"),
+        None => rendered,
+    }
 }
 
 /// In the preflight nothing has changed, so anything but a failed AWS read is an input error.
-fn preflight_failure(error: &EvalAltResult, loaded: &Loaded) -> RunFailure {
-    let message = render(error, loaded);
+fn preflight_failure(error: &EvalAltResult, loaded: &Loaded, engine: &Engine) -> RunFailure {
+    let message = render(error, loaded, engine);
     match HostError::find(error) {
         Some(HostError::Aws(_) | HostError::Failed { .. } | HostError::Cancelled) => {
             RunFailure::Failed(message)
@@ -347,12 +362,13 @@ fn preflight_failure(error: &EvalAltResult, loaded: &Loaded) -> RunFailure {
 fn run_failure(
     error: &EvalAltResult,
     loaded: &Loaded,
+    engine: &Engine,
     ctx: &HostContext,
     run: &RunInfo,
 ) -> RunFailure {
     let message = format!(
         "{}\nrun {} stopped; run the same command again to resume it",
-        render(error, loaded),
+        render(error, loaded, engine),
         run.run_id
     );
     let input = HostError::find(error).is_some_and(|e| e.is_input());

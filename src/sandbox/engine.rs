@@ -3,23 +3,33 @@
 use std::time::{Duration, Instant};
 
 use rhai::packages::{
-    BasicArrayPackage, BasicMapPackage, BasicMathPackage, BasicStringPackage, LogicPackage,
-    MoreStringPackage, Package,
+    ArithmeticPackage, BasicArrayPackage, BasicIteratorPackage, BasicMapPackage, BasicMathPackage,
+    BasicStringPackage, LogicPackage, MoreStringPackage, Package,
 };
 use rhai::{Dynamic, Engine};
 
 /// Limits of a partner script. A script that reaches one fails with an error naming it.
 #[derive(Debug, Clone)]
 pub struct SandboxLimits {
+    /// Operations (statements, expressions, loop iterations, calls) per script.
     pub max_operations: u64,
+    /// Nested function calls, recursion included.
     pub max_call_levels: usize,
+    /// Nested expressions at the script's top level.
     pub max_expr_depth: usize,
+    /// Nested expressions inside a function body.
     pub max_function_expr_depth: usize,
+    /// Bytes of one string.
     pub max_string_size: usize,
+    /// Elements of an array, nested arrays counted in.
     pub max_array_size: usize,
+    /// Entries of a map, nested maps counted in.
     pub max_map_size: usize,
+    /// Variables alive at one time.
     pub max_variables: usize,
+    /// Functions a script defines.
     pub max_functions: usize,
+    /// Wall-clock time from the start of compilation to the script's result.
     pub deadline: Duration,
 }
 
@@ -43,12 +53,15 @@ impl Default for SandboxLimits {
 /// The message the deadline check raises, matched to name the limit in errors.
 pub const DEADLINE_TOKEN: &str = "amirun-sandbox-deadline";
 
-/// Builds an engine with only pure packages (no file, network, time or AWS functions), `eval`
-/// disabled, no module imports, and every limit set.
+/// Builds an engine with only pure packages (no file, network, time or AWS functions), with
+/// `eval` and `import` disabled and every limit set. The deadline starts when the engine is
+/// built.
 pub fn sandboxed_engine(limits: &SandboxLimits) -> Engine {
     let mut engine = Engine::new_raw();
     for package in [
+        ArithmeticPackage::new().as_shared_module(),
         LogicPackage::new().as_shared_module(),
+        BasicIteratorPackage::new().as_shared_module(),
         BasicStringPackage::new().as_shared_module(),
         MoreStringPackage::new().as_shared_module(),
         BasicArrayPackage::new().as_shared_module(),
@@ -57,8 +70,9 @@ pub fn sandboxed_engine(limits: &SandboxLimits) -> Engine {
     ] {
         engine.register_global_module(package);
     }
-    engine.register_global_module(rhai::packages::ArithmeticPackage::new().as_shared_module());
     engine.disable_symbol("eval");
+    // Rejected when the script is compiled, before any of it runs; the resolver is a backstop.
+    engine.disable_symbol("import");
     engine.set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
 
     engine

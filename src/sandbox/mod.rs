@@ -2,7 +2,12 @@
 //! mapping and nothing else.
 
 mod engine;
+mod entry;
 mod partners;
 
 pub use engine::{sandboxed_engine, SandboxLimits};
-pub use partners::{load_partners, LoadedPartners, Partner, PartnerError};
+pub use entry::{EntryError, Partner};
+pub use partners::{load_partners, load_partners_with, LoadedPartners, PartnerError};
+
+#[cfg(test)]
+mod tests;

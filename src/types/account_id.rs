@@ -40,3 +40,39 @@ impl fmt::Display for AccountId {
         f.write_str(&self.0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_id_is_twelve_digits() {
+        assert_eq!(
+            AccountId::parse("012345678901").unwrap().as_str(),
+            "012345678901"
+        );
+        let fix = "an account ID is a string of exactly 12 digits, without dashes or spaces";
+        for bad in [
+            "12345678901",
+            "1234567890123",
+            "1234-5678-9012",
+            "1234 5678 9012",
+            " 123456789012",
+            "12345678901a",
+            "",
+        ] {
+            assert_eq!(
+                AccountId::parse(bad).unwrap_err().to_string(),
+                format!("invalid account ID `{bad}`: {fix}"),
+            );
+        }
+    }
+
+    #[test]
+    fn integer_account_id_error() {
+        assert_eq!(
+            AccountId::integer_error(12345678901).to_string(),
+            "invalid account ID `12345678901`: pass account IDs as strings (\"012345678901\"), because a number loses its leading zeros"
+        );
+    }
+}

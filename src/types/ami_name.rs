@@ -53,11 +53,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ami_name_rules() {
-        assert!(AmiName::parse("ab").is_err());
-        assert!(AmiName::parse(&"a".repeat(130)).is_err());
-        assert!(AmiName::parse("Centos 7 + Stuff").is_err());
-        assert!(AmiName::parse("MyLearning/Platform v2023.09 (x86_64) [eu]@team_'a'").is_ok());
+    fn ami_name_length() {
+        assert_eq!(
+            AmiName::parse("ab").unwrap_err().to_string(),
+            "invalid AMI name `ab`: an AMI name has 3 to 128 characters, this one has 2"
+        );
+        let long = "a".repeat(130);
+        assert_eq!(
+            AmiName::parse(&long).unwrap_err().to_string(),
+            format!(
+                "invalid AMI name `{long}`: an AMI name has 3 to 128 characters, this one has 130"
+            )
+        );
+        assert!(AmiName::parse(&"a".repeat(129)).is_err());
         assert!(AmiName::parse(&"a".repeat(128)).is_ok());
+        assert!(AmiName::parse("abc").is_ok());
+    }
+
+    #[test]
+    fn ami_name_characters() {
+        assert_eq!(
+            AmiName::parse("Centos 7 + Stuff").unwrap_err().to_string(),
+            "invalid AMI name `Centos 7 + Stuff`: character `+` is not allowed; use letters, digits, space and ( ) [ ] . / - ' @ _"
+        );
+        for bad in ["name:1", "a,b,c", "tab\there", "émile", "50%", "a#b"] {
+            assert!(AmiName::parse(bad).is_err(), "{bad}");
+        }
+        for good in [
+            "MyLearning/Platform v2023.09 (x86_64) [eu]@team_'a'",
+            "MyLearning-Platform-v2023.09.1",
+            "a/b/c",
+        ] {
+            assert!(AmiName::parse(good).is_ok(), "{good}");
+        }
     }
 }

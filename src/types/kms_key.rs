@@ -39,6 +39,16 @@ impl KmsKey {
         ))
     }
 
+    /// True for an alias of an AWS-managed key (`alias/aws/ebs` and the like), which no other
+    /// account can be granted. A key ID or key ARN may also be AWS-managed; only KMS can say.
+    pub fn is_aws_managed_alias(&self) -> bool {
+        let alias = match self.0.split_once(":alias/") {
+            Some((_, name)) => name,
+            None => self.0.strip_prefix("alias/").unwrap_or(""),
+        };
+        alias.starts_with("aws/")
+    }
+
     /// Returns the region named in a key ARN, or `None` for IDs and aliases.
     pub fn arn_region(&self) -> Option<&str> {
         self.0
@@ -96,19 +106,72 @@ impl fmt::Display for KmsKey {
 mod tests {
     use super::*;
 
+    const ARN: &str =
+        "arn:aws:kms:ap-southeast-1:210987654321:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
     #[test]
     fn kms_key_shapes() {
-        let arn =
-            "arn:aws:kms:ap-southeast-1:210987654321:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-        assert!(KmsKey::parse(arn).is_ok());
-        assert!(KmsKey::parse_arn(arn).is_ok());
+        for good in [
+            ARN,
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "mrk-1234abcd12ab34cd56ef1234567890ab",
+            "alias/platform-images",
+            "alias/team/images_2023",
+            "arn:aws:kms:ap-southeast-1:210987654321:alias/platform-images",
+            "arn:aws-us-gov:kms:us-gov-west-1:210987654321:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        ] {
+            assert!(KmsKey::parse(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "my key",
+            "alias/",
+            "alias/with space",
+            "1234abcd-12ab-34cd-56ef",
+            "arn:aws:kms:ap-southeast-1:2109876543:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:singapore:210987654321:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:s3:ap-southeast-1:210987654321:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:ap-southeast-1:210987654321:key/not-a-key",
+        ] {
+            assert_eq!(
+                KmsKey::parse(bad).unwrap_err().to_string(),
+                format!("invalid KMS key `{bad}`: {EXPECTED}"),
+            );
+        }
+    }
+
+    #[test]
+    fn kms_key_arn_only() {
+        assert!(KmsKey::parse_arn(ARN).is_ok());
         assert_eq!(
-            KmsKey::parse(arn).unwrap().arn_region(),
+            KmsKey::parse(ARN).unwrap().arn_region(),
             Some("ap-southeast-1")
         );
-        assert!(KmsKey::parse("1234abcd-12ab-34cd-56ef-1234567890ab").is_ok());
-        assert!(KmsKey::parse("alias/platform-images").is_ok());
-        assert!(KmsKey::parse_arn("alias/platform-images").is_err());
-        assert!(KmsKey::parse("my key").is_err());
+        assert_eq!(KmsKey::parse("alias/a").unwrap().arn_region(), None);
+        for bad in [
+            "alias/platform-images",
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:ap-southeast-1:210987654321:alias/platform-images",
+        ] {
+            assert_eq!(
+                KmsKey::parse_arn(bad).unwrap_err().to_string(),
+                format!("invalid KMS key ARN `{bad}`: expected arn:aws:kms:<region>:<12-digit account>:key/<key id>"),
+            );
+        }
+    }
+
+    #[test]
+    fn aws_managed_aliases() {
+        assert!(KmsKey::parse("alias/aws/ebs")
+            .unwrap()
+            .is_aws_managed_alias());
+        assert!(
+            KmsKey::parse("arn:aws:kms:ap-south-1:210987654321:alias/aws/ebs")
+                .unwrap()
+                .is_aws_managed_alias()
+        );
+        assert!(!KmsKey::parse("alias/awsome")
+            .unwrap()
+            .is_aws_managed_alias());
+        assert!(!KmsKey::parse(ARN).unwrap().is_aws_managed_alias());
     }
 }

@@ -58,6 +58,8 @@ mod tests {
             "us-gov-west-1",
             "eu-central-2",
             "cn-north-1",
+            "us-isob-east-1",
+            "il-central-1",
         ] {
             assert!(Region::parse(ok).is_ok(), "{ok}");
         }
@@ -69,8 +71,15 @@ mod tests {
             "us-east-1a",
             "singapore",
             "us_east_1",
+            "u-east-1",
+            "us-east-100",
+            "us--1",
+            "ap-south-east-asia-1",
         ] {
-            assert!(Region::parse(bad).is_err(), "{bad}");
+            assert_eq!(
+                Region::parse(bad).unwrap_err().to_string(),
+                format!("invalid region `{bad}`: a region code looks like `ap-southeast-1`: lowercase letters, dashes and a number"),
+            );
         }
     }
 }

@@ -44,7 +44,8 @@ fn has_id_shape(value: &str, prefix: &str) -> bool {
     let Some(suffix) = value.strip_prefix(prefix) else {
         return false;
     };
-    (8..=17).contains(&suffix.len())
+    // Older resources have 8 digits, newer ones 17; nothing in between exists.
+    matches!(suffix.len(), 8 | 17)
         && suffix
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
@@ -55,12 +56,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn image_id_shapes() {
+    fn resource_ids_by_shape() {
         assert!(ImageId::parse("ami-0123456789abcdef0").is_ok());
         assert!(ImageId::parse("ami-12345678").is_ok());
-        assert!(ImageId::parse("ami-XYZ").is_err());
-        assert!(ImageId::parse("i-0123456789abcdef0").is_err());
         assert!(InstanceId::parse("i-0123456789abcdef0").is_ok());
+        assert!(InstanceId::parse("i-1234abcd").is_ok());
         assert!(SnapshotId::parse("snap-0123456789abcdef0").is_ok());
+        for bad in [
+            "ami-XYZ",
+            "ami-0123456789ABCDEF0",
+            "ami-123456789",
+            "ami-0123456789abcdef01",
+            "i-0123456789abcdef0",
+            "ami-",
+            " ami-12345678",
+            "ami-1234567g",
+        ] {
+            assert!(ImageId::parse(bad).is_err(), "{bad}");
+        }
+        assert!(InstanceId::parse("ami-0123456789abcdef0").is_err());
+        assert!(SnapshotId::parse("snap-0123").is_err());
+    }
+
+    #[test]
+    fn resource_id_error_names_value() {
+        let error = ImageId::parse("ami-xyz").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid image ID `ami-xyz`: expected `ami-` followed by 8 or 17 lowercase hexadecimal digits"
+        );
+        let error = InstanceId::parse("i-123").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid instance ID `i-123`: expected `i-` followed by 8 or 17 lowercase hexadecimal digits"
+        );
     }
 }

@@ -98,32 +98,57 @@ impl fmt::Display for ShareTarget {
 mod tests {
     use super::*;
 
+    const ORG: &str = "arn:aws:organizations::123456789012:organization/o-abcde12345";
+    const OU: &str = "arn:aws:organizations::123456789012:ou/o-abcde12345/ou-ab12-abcdefgh";
+
     #[test]
     fn share_target_shapes() {
         assert_eq!(
             ShareTarget::parse("123456789012").unwrap(),
             ShareTarget::Account(AccountId::parse("123456789012").unwrap())
         );
-        assert!(matches!(
-            ShareTarget::parse("arn:aws:organizations::123456789012:organization/o-abcde12345"),
-            Ok(ShareTarget::Organization(_))
-        ));
-        assert!(matches!(
-            ShareTarget::parse(
-                "arn:aws:organizations::123456789012:ou/o-abcde12345/ou-ab12-abcdefgh"
-            ),
-            Ok(ShareTarget::OrganizationalUnit(_))
-        ));
+        assert_eq!(
+            ShareTarget::parse(ORG).unwrap(),
+            ShareTarget::Organization(ORG.into())
+        );
+        assert_eq!(
+            ShareTarget::parse(OU).unwrap(),
+            ShareTarget::OrganizationalUnit(OU.into())
+        );
         assert_eq!(ShareTarget::parse("all").unwrap(), ShareTarget::Public);
+    }
+
+    #[test]
+    fn account_targets_are_twelve_digits() {
+        for bad in ["1234-5678-9012", "1234 5678 9012", "12345678901"] {
+            assert_eq!(
+                ShareTarget::parse(bad).unwrap_err().to_string(),
+                format!("invalid account ID `{bad}`: an account ID is a string of exactly 12 digits, without dashes or spaces"),
+            );
+        }
+    }
+
+    #[test]
+    fn organization_arns_have_exact_shape() {
         for bad in [
-            "1234-5678-9012",
-            "12345678901",
             "arn:aws:organizations::123456789012:organization/abc",
+            "arn:aws:organizations::123456789012:organization/o-abc",
+            "arn:aws:organizations::123456789012:organization/o-ABCDE12345",
+            "arn:aws:organizations::12345678901:organization/o-abcde12345",
+            "arn:aws:organizations:us-east-1:123456789012:organization/o-abcde12345",
             "arn:aws:organizations::123456789012:ou/o-abcde12345",
+            "arn:aws:organizations::123456789012:ou/o-abcde12345/ou-ab12",
+            "arn:aws:organizations::123456789012:ou/o-abcde12345/ou-ab12-abc",
+            "arn:aws:organizations::123456789012:ou/o-abcde12345/ou-ab12-abcdefgh/extra",
             "arn:aws:iam::123456789012:root",
+            "o-abcde12345",
             "everyone",
+            "All",
         ] {
-            assert!(ShareTarget::parse(bad).is_err(), "{bad}");
+            assert_eq!(
+                ShareTarget::parse(bad).unwrap_err().to_string(),
+                format!("invalid share target `{bad}`: {EXPECTED}"),
+            );
         }
     }
 }

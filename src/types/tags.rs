@@ -77,3 +77,64 @@ fn check_tag(key: &str, value: &str) -> Result<(), InputError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn error(list: Vec<(String, String)>) -> String {
+        Tags::from_pairs(list).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn tag_key_rules() {
+        let long = "k".repeat(129);
+        assert_eq!(
+            error(pairs(&[(&long, "v")])),
+            format!("invalid tag key `{long}`: a tag key has 1 to 128 characters")
+        );
+        assert_eq!(
+            error(pairs(&[("", "v")])),
+            "invalid tag key ``: a tag key has 1 to 128 characters"
+        );
+        for reserved in ["aws:cloudformation:stack", "AWS:owner"] {
+            assert_eq!(
+                error(pairs(&[(reserved, "v")])),
+                format!("invalid tag key `{reserved}`: the `aws:` prefix is reserved by AWS")
+            );
+        }
+        assert!(Tags::from_pairs(pairs(&[(&"k".repeat(128), "v"), ("awsome", "v")])).is_ok());
+    }
+
+    #[test]
+    fn tag_value_rules() {
+        let long = "v".repeat(257);
+        assert_eq!(
+            error(pairs(&[("Partners", &long)])),
+            format!("invalid tag value `{long}`: the value of tag `Partners` has more than 256 characters; store long lists elsewhere, such as in the agreement record")
+        );
+        assert!(Tags::from_pairs(pairs(&[("Partners", &"v".repeat(256)), ("Empty", "")])).is_ok());
+    }
+
+    #[test]
+    fn tag_count_rules() {
+        let fifty: Vec<(String, String)> = (0..50).map(|i| (format!("k{i}"), "v".into())).collect();
+        let mut tags = Tags::from_pairs(fifty.clone()).expect("50 tags are allowed");
+        assert_eq!(
+            tags.insert("amirun:step", "abc").unwrap_err().to_string(),
+            "invalid tag set `51 tags`: a resource takes at most 50 tags, amirun's own tags included"
+        );
+        let mut fifty_one = fifty;
+        fifty_one.push(("k50".into(), "v".into()));
+        assert_eq!(
+            error(fifty_one),
+            "invalid tag set `51 tags`: a resource takes at most 50 tags"
+        );
+    }
+}

@@ -4,13 +4,17 @@
 mod support;
 
 mod audit;
+mod check;
+mod display;
 mod eduglobal;
+mod inputs;
 mod lifecycle;
 mod plan;
 mod proxy_selftest;
 mod repl;
 mod resume;
 mod rollout_state;
+mod sandbox;
 mod secure_sharing;
 mod sharing;
 mod throttling;

@@ -228,6 +228,13 @@ pub(super) fn copy_image(
         Some(text) => Region::parse(&text)?,
         None => ctx.image_region(&source, None)?,
     };
+    if let Some(key) = kms_key.as_ref().filter(|key| key.is_aws_managed_alias()) {
+        return Err(HostError::Rejected(format!(
+            "copy_image of {} into {region} with kms_key `{key}` rejected: that alias names an AWS-managed key, \
+             which AWS does not let you share with other accounts; pass a customer-managed key",
+            source.label()
+        )));
+    }
     if encrypted && kms_key.is_none() {
         return Err(HostError::Rejected(format!(
             "copy_image of {} into {region} asks for encryption without `kms_key`: the copy would use the AWS-managed EBS key, \

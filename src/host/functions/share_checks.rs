@@ -76,7 +76,19 @@ pub fn check_block_public_access(
     region: &Region,
 ) -> Result<(), HostError> {
     let aws = ctx.aws()?;
-    let block = ctx.block_on(async { Ok(aws.image_block_public_access(region).await?) })?;
+    let block = ctx
+        .block_on(async { Ok(aws.image_block_public_access(region).await?) })
+        .map_err(|error| match error {
+            HostError::Aws(aws_error) => HostError::failed(
+                "BlockPublicAccessUnknown",
+                format!(
+                    "share of {label} with \"all\" stopped: the account's AMI block public access state in {region} could not be read \
+                     ({aws_error}). amirun makes an image public only after confirming that the block is off; check the \
+                     ec2:GetImageBlockPublicAccessState permission and try again"
+                ),
+            ),
+            other => other,
+        })?;
     if !block.is_blocking() {
         tracing::info!(%region, "AMI block public access is off; public sharing allowed");
         return Ok(());

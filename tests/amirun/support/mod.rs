@@ -77,6 +77,30 @@ impl World {
         self.eduglobal(extra).run()
     }
 
+    /// `amirun run tests/fixtures/runbooks/<runbook>` with this world's instance as
+    /// `source_instance`, its state directory, and `params` as `NAME=VALUE` pairs.
+    pub fn run_fixture(&self, runbook: &str, params: &[&str], extra: &[&str]) -> Finished {
+        let mut command = self
+            .amirun()
+            .args(["run", &format!("tests/fixtures/runbooks/{runbook}")])
+            .args(["--poll-interval", "0.05", "--state-dir"])
+            .arg_path(self.state.path())
+            .args(["--param", &format!("source_instance={}", self.instance)]);
+        for param in params {
+            command = command.args(["--param", param]);
+        }
+        command.args(extra).run()
+    }
+
+    /// Fails the test if amirun made any call other than a read.
+    #[track_caller]
+    pub fn assert_no_change(&self) {
+        let mutating = self.proxy.mutating_calls();
+        assert!(mutating.is_empty(), "mutating calls: {mutating:?}");
+        let images = self.owned_images();
+        assert!(images.is_empty(), "images made: {images:?}");
+    }
+
     pub fn owned_images(&self) -> Vec<fixtures::OwnedImage> {
         block_on(fixtures::owned_images(
             &self.emulator.url(),

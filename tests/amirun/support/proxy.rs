@@ -211,6 +211,21 @@ impl Proxy {
     pub fn fail_next_copy(&self, code: &str, message: &str) {
         self.shared.lock().fail_next_copy = Some(Failure::new(code, message));
     }
+
+    /// From now on DescribeImages shows every EBS snapshot of the image as
+    /// encrypted with `key_arn`, which the emulator's images never are.
+    pub fn encrypt_snapshots(&self, image_id: &str, key_arn: &str) {
+        self.shared
+            .lock()
+            .encrypted
+            .insert(image_id.to_string(), key_arn.to_string());
+    }
+
+    /// From now on DescribeKey reports the key as AWS-managed (`KeyManager`
+    /// `AWS`, as `alias/aws/ebs` is), which the emulator's keys never are.
+    pub fn make_aws_managed(&self, key_arn: &str) {
+        self.shared.lock().aws_managed.push(key_arn.to_string());
+    }
 }
 
 impl Drop for Proxy {
@@ -252,6 +267,10 @@ struct State {
     created_at: HashMap<String, Instant>,
     failed: HashMap<String, Failure>,
     fail_next_copy: Option<Failure>,
+    /// Images whose snapshots are shown as encrypted, with the key's ARN.
+    encrypted: HashMap<String, String>,
+    /// ARNs of keys shown as AWS-managed.
+    aws_managed: Vec<String>,
     clients: HashMap<u64, TcpStream>,
     not_found_window: Option<Duration>,
     /// When each entry of `calls` arrived.
@@ -1117,7 +1136,13 @@ fn percent_decode(bytes: &[u8]) -> String {
 fn shape(shared: &Shared, call: &Call, request: &Request, mut response: Response) -> Response {
     let plain = find_header(&response.headers, "content-encoding")
         .is_none_or(|coding| coding.eq_ignore_ascii_case("identity"));
-    if call.service != "ec2" || response.status != 200 || !plain {
+    if response.status != 200 || !plain {
+        return response;
+    }
+    if call.service == "kms" && call.operation == "DescribeKey" {
+        return reshape_key(shared, response);
+    }
+    if call.service != "ec2" {
         return response;
     }
     match call.operation.as_str() {
@@ -1145,6 +1170,26 @@ fn shape(shared: &Shared, call: &Call, request: &Request, mut response: Response
             }
         }
         _ => {}
+    }
+    response
+}
+
+/// Marks the key of a DescribeKey reply as AWS-managed when it was given to
+/// `Proxy::make_aws_managed`.
+fn reshape_key(shared: &Shared, mut response: Response) -> Response {
+    let Ok(json) = std::str::from_utf8(&response.body) else {
+        return response;
+    };
+    let managed = shared
+        .lock()
+        .aws_managed
+        .iter()
+        .any(|arn| json.contains(&format!("\"{arn}\"")));
+    if managed {
+        let json = json
+            .replace("\"KeyManager\": \"CUSTOMER\"", "\"KeyManager\": \"AWS\"")
+            .replace("\"KeyManager\":\"CUSTOMER\"", "\"KeyManager\":\"AWS\"");
+        response.body = json.into_bytes();
     }
     response
 }
@@ -1184,7 +1229,12 @@ fn rewrite_images(shared: &Shared, xml: &str, state_filter: &[String]) -> Option
         for item in child_elements(xml, set.inner.clone()) {
             if item.name == "item" {
                 let pending_for = shared.options.pending_for;
-                edits.extend(reshape_item(&state, pending_for, xml, &item, state_filter));
+                let reshaped = reshape_item(&state, pending_for, xml, &item, state_filter);
+                let removed = reshaped.iter().any(|(range, _)| *range == item.range());
+                edits.extend(reshaped);
+                if !removed {
+                    edits.extend(encrypt_item(&state, xml, &item));
+                }
             }
         }
     }
@@ -1251,6 +1301,41 @@ fn reshape_item(
         }
     }
     edits.push((state_element.range(), text));
+    edits
+}
+
+/// Computes the edits that show each EBS snapshot of one `<item>` as
+/// encrypted, for images given to `Proxy::encrypt_snapshots`.
+fn encrypt_item(state: &State, xml: &str, item: &Element) -> Vec<(Range<usize>, String)> {
+    let fields = child_elements(xml, item.inner.clone());
+    let field = |name: &str| fields.iter().find(|f| f.name == name);
+    let Some(id_element) = field("imageId") else {
+        return Vec::new();
+    };
+    let Some(key_arn) = state.encrypted.get(xml[id_element.inner.clone()].trim()) else {
+        return Vec::new();
+    };
+    let Some(mappings) = field("blockDeviceMapping") else {
+        return Vec::new();
+    };
+    let mut edits = Vec::new();
+    for mapping in child_elements(xml, mappings.inner.clone()) {
+        let children = child_elements(xml, mapping.inner.clone());
+        let Some(ebs) = children.iter().find(|c| c.name == "ebs") else {
+            continue;
+        };
+        for old in child_elements(xml, ebs.inner.clone()) {
+            if old.name == "encrypted" || old.name == "kmsKeyId" {
+                edits.push((old.range(), String::new()));
+            }
+        }
+        let at = ebs.inner.end;
+        let text = format!(
+            "<encrypted>true</encrypted><kmsKeyId>{}</kmsKeyId>",
+            escape_xml(key_arn)
+        );
+        edits.push((at..at, text));
+    }
     edits
 }
 
