@@ -81,7 +81,7 @@ pub struct RunArgs {
     /// Allow sharing images publicly (the target "all")
     #[arg(long)]
     pub allow_public: bool,
-    /// First interval between status polls, in seconds; it backs off from there
+    /// Interval between status polls, in seconds, for the first 30 s of a wait; it backs off after that
     #[arg(long, value_name = "SECONDS", env = "AMIRUN_POLL_INTERVAL")]
     pub poll_interval: Option<f64>,
     /// Most copies running at once into one destination region
@@ -116,7 +116,7 @@ pub struct SessionArgs {
     /// Allow sharing images publicly (the target "all")
     #[arg(long)]
     pub allow_public: bool,
-    /// First interval between status polls of waits, in seconds; it backs off from there
+    /// Interval between status polls, in seconds, for the first 30 s of a wait; it backs off after that
     #[arg(long, value_name = "SECONDS", env = "AMIRUN_POLL_INTERVAL")]
     pub poll_interval: Option<f64>,
 }

@@ -17,6 +17,8 @@ use crate::types::{ImageId, Region};
 
 /// Default bound of a wait: cross-region copies of large images take tens of minutes.
 pub(super) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2 * 60 * 60);
+/// How long a wait polls at the configured interval before it starts to back off.
+const STEADY_POLLING: Duration = Duration::from_secs(30);
 /// How long an image this run just made may be missing from DescribeImages.
 const NOT_FOUND_GRACE: Duration = Duration::from_secs(60);
 
@@ -73,8 +75,9 @@ fn wait_available(ctx: &HostContext, images: &Dynamic, options: &Map) -> Result<
 }
 
 /// Polls until every image is available. Each round makes one DescribeImages call per region
-/// for all of that region's pending images. The interval starts at the configured poll
-/// interval and grows by half each round, up to the maximum.
+/// for all of that region's pending images. The interval stays at the configured poll
+/// interval for the first `STEADY_POLLING` of the wait, which covers quick images, then grows
+/// by half each round, up to the maximum, for copies that take tens of minutes.
 pub fn wait_for_images(
     ctx: &HostContext,
     images: Vec<(ImageId, Region)>,
@@ -170,11 +173,13 @@ pub fn wait_for_images(
             tokio::time::sleep(sleep).await;
             Ok(())
         })?;
-        interval = interval.mul_f64(1.5).min(
-            ctx.settings
-                .max_poll_interval
-                .max(ctx.settings.poll_interval),
-        );
+        if started.elapsed() >= STEADY_POLLING {
+            interval = interval.mul_f64(1.5).min(
+                ctx.settings
+                    .max_poll_interval
+                    .max(ctx.settings.poll_interval),
+            );
+        }
     }
     progress.clear();
     Ok(done)
