@@ -11,4 +11,5 @@ pub mod journal;
 pub mod repl;
 pub mod runbook;
 pub mod sandbox;
+pub mod script_file;
 pub mod types;

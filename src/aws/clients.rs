@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
@@ -43,7 +44,15 @@ pub struct Aws {
 impl Aws {
     /// Loads the SDK configuration once. Fails when no region is configured anywhere.
     pub async fn load(options: &AwsOptions) -> anyhow::Result<Self> {
+        // A stalled endpoint must end in an error, not a hang: each attempt gets a minute and
+        // each call, retries included, five.
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .operation_attempt_timeout(Duration::from_secs(60))
+            .operation_timeout(Duration::from_secs(300))
+            .build();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(timeouts)
             .retry_config(RetryConfig::standard().with_max_attempts(5));
         if let Some(region) = &options.region {
             loader = loader.region(aws_config::Region::new(region.as_str().to_owned()));

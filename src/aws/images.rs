@@ -63,6 +63,10 @@ pub struct ImageInfo {
     pub architecture: String,
     pub tags: BTreeMap<String, String>,
     pub snapshots: Vec<SnapshotInfo>,
+    /// The instance CreateImage made this image from, when EC2 reports it.
+    pub source_instance: Option<String>,
+    /// The image CopyImage copied this one from, when EC2 reports it.
+    pub source_image: Option<String>,
 }
 
 impl ImageInfo {
@@ -106,6 +110,8 @@ impl ImageInfo {
                 .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
                 .collect(),
             snapshots,
+            source_instance: image.source_instance_id().map(str::to_owned),
+            source_image: image.source_image_id().map(str::to_owned),
         })
     }
 }

@@ -8,6 +8,14 @@ use super::{Aws, AwsError};
 use crate::types::{BucketName, KmsKey, ObjectKey, Region};
 
 impl Aws {
+    /// Checks that the bucket exists and this account may use it (HeadBucket).
+    pub async fn head_bucket(&self, region: &Region, bucket: &BucketName) -> Result<(), AwsError> {
+        let call = self.s3(region).head_bucket().bucket(bucket.as_str()).send();
+        self.call("HeadBucket", region, json!({ "bucket": bucket }), call)
+            .await?;
+        Ok(())
+    }
+
     /// Writes `body` as JSON with SSE-KMS, under `kms_key` or else the AWS-managed S3 key.
     pub async fn put_json(
         &self,

@@ -13,9 +13,10 @@ use crate::sandbox;
 /// partner script that a parameter names (a value ending in `.rhai`) in the sandbox.
 pub fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<(), RunFailure> {
     let path = &args.runbook;
-    let source = std::fs::read_to_string(path).map_err(|error| {
-        RunFailure::Input(format!("cannot read runbook {}: {error}", path.display()))
-    })?;
+    let source = crate::script_file::read_script(path, crate::script_file::MAX_RUNBOOK_BYTES)
+        .map_err(|error| {
+            RunFailure::Input(format!("cannot read runbook {}: {error}", path.display()))
+        })?;
     let header = Header::parse(path, &source).map_err(RunFailure::Input)?;
     let given = parse_params(&args.params)?;
     // Required parameters may be left out here: check validates the runbook, not a run.

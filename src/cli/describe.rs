@@ -4,12 +4,14 @@ use super::args::{DescribeArgs, GlobalArgs, OutputFormat};
 use crate::runbook::{Header, RunFailure};
 
 pub fn describe(global: &GlobalArgs, args: &DescribeArgs) -> Result<(), RunFailure> {
-    let source = std::fs::read_to_string(&args.runbook).map_err(|error| {
-        RunFailure::Input(format!(
-            "cannot read runbook {}: {error}",
-            args.runbook.display()
-        ))
-    })?;
+    let source =
+        crate::script_file::read_script(&args.runbook, crate::script_file::MAX_RUNBOOK_BYTES)
+            .map_err(|error| {
+                RunFailure::Input(format!(
+                    "cannot read runbook {}: {error}",
+                    args.runbook.display()
+                ))
+            })?;
     let header = Header::parse(&args.runbook, &source).map_err(RunFailure::Input)?;
     if global.output == OutputFormat::Json {
         super::output::print_value(&serde_json::to_value(&header).unwrap_or_default());

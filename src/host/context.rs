@@ -88,6 +88,8 @@ pub struct HostContext {
     /// Descriptions of available images, which do not change.
     available: RefCell<HashMap<ImageId, ImageInfo>>,
     caller: RefCell<Option<AccountId>>,
+    /// Checks already made this session, by key, so each runs once.
+    done_checks: RefCell<HashSet<String>>,
     /// Copies started by this session per destination region, until seen available.
     pub(super) copies_in_flight: RefCell<HashMap<Region, Vec<ImageId>>>,
     mutations: Cell<usize>,
@@ -110,6 +112,7 @@ impl HostContext {
             fresh_images: RefCell::new(HashSet::new()),
             available: RefCell::new(HashMap::new()),
             caller: RefCell::new(None),
+            done_checks: RefCell::new(HashSet::new()),
             copies_in_flight: RefCell::new(HashMap::new()),
             mutations: Cell::new(0),
             cancel: Arc::new(tokio::sync::Notify::new()),
@@ -205,6 +208,11 @@ impl HostContext {
         if fresh {
             self.fresh_images.borrow_mut().insert(id.clone());
         }
+    }
+
+    /// Returns true the first time it is called with `key` in this session.
+    pub fn first_check(&self, key: String) -> bool {
+        self.done_checks.borrow_mut().insert(key)
     }
 
     pub fn is_fresh(&self, id: &ImageId) -> bool {

@@ -8,6 +8,9 @@ use crate::types::{
     AccountId, AmiName, ImageId, InputError, InstanceId, KmsKey, Region, ShareTarget, Tags,
 };
 
+/// Upper bound of any duration option: 30 days, far beyond the slowest copy.
+const MAX_SECONDS: f64 = 30.0 * 24.0 * 3600.0;
+
 /// Checked access to an `options` map: unknown keys are an error listing the known ones.
 pub struct Options<'a> {
     function: &'static str,
@@ -66,11 +69,14 @@ impl<'a> Options<'a> {
             (_, Ok(float)) => float,
             _ => return Err(self.wrong_type(key, value.type_name(), "a number of seconds")),
         };
-        if !(seconds > 0.0 && seconds.is_finite()) {
+        if !(seconds > 0.0 && seconds <= MAX_SECONDS) {
             return Err(InputError::new(
                 "option",
                 format!("{key} = {seconds}"),
-                format!("`{}` needs `{key}` greater than zero", self.function),
+                format!(
+                    "`{}` needs `{key}` above 0 and at most 2592000 seconds (30 days)",
+                    self.function
+                ),
             )
             .into());
         }

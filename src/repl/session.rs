@@ -103,9 +103,10 @@ impl Session {
     /// Runs a runbook file into the session. Its header's parameters become the `params`
     /// constant, as in `amirun run`; its variables and functions stay in the session.
     pub fn load(&mut self, path: &Path, given: &[(String, String)]) -> Result<Dynamic, EntryError> {
-        let text = std::fs::read_to_string(path).map_err(|error| {
-            EntryError::Input(format!("cannot read runbook {}: {error}", path.display()))
-        })?;
+        let text = crate::script_file::read_script(path, crate::script_file::MAX_RUNBOOK_BYTES)
+            .map_err(|error| {
+                EntryError::Input(format!("cannot read runbook {}: {error}", path.display()))
+            })?;
         let header = Header::parse(path, &text).map_err(EntryError::Input)?;
         let params = resolve_params(&header, given).map_err(EntryError::Input)?;
         let params: Map = params

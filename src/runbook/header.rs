@@ -72,6 +72,19 @@ impl Header {
                 header.declared = true;
             }
         }
+        let name_ok = !header.name.is_empty()
+            && !header.name.starts_with('.')
+            && header
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        if !name_ok {
+            return Err(format!(
+                "{}: runbook name `{}` is invalid; use letters, digits, `.`, `_` and `-` (the name also names the journal file)",
+                path.display(),
+                header.name
+            ));
+        }
         if header.declared && header.version.is_empty() {
             return Err(format!(
                 "{}: the header's `version:` line is empty",

@@ -97,12 +97,14 @@ struct Loaded {
 }
 
 fn load(request: &RunRequest) -> Result<Loaded, RunFailure> {
-    let source = std::fs::read_to_string(&request.path).map_err(|error| {
-        RunFailure::Input(format!(
-            "cannot read runbook {}: {error}",
-            request.path.display()
-        ))
-    })?;
+    let source =
+        crate::script_file::read_script(&request.path, crate::script_file::MAX_RUNBOOK_BYTES)
+            .map_err(|error| {
+                RunFailure::Input(format!(
+                    "cannot read runbook {}: {error}",
+                    request.path.display()
+                ))
+            })?;
     let header = Header::parse(&request.path, &source).map_err(RunFailure::Input)?;
     if !header.declared {
         tracing::warn!(runbook = %request.path.display(), "runbook has no header; running it as {}", header.label());

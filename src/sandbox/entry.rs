@@ -122,6 +122,13 @@ fn check_entry(entry: &Dynamic) -> Result<Partner, FieldError> {
             "a partner name must not be empty",
         )));
     }
+    if name.chars().any(char::is_control) {
+        return Err(at("name")(InputError::new(
+            "name",
+            name.escape_debug().to_string(),
+            "a partner name must not contain control characters such as newlines or escapes",
+        )));
+    }
     let account = match field("account") {
         Some(value) => account(value).map_err(at("account"))?,
         None => {

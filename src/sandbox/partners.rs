@@ -50,10 +50,12 @@ pub fn load_partners_with(
     path: &Path,
     limits: &SandboxLimits,
 ) -> Result<LoadedPartners, PartnerError> {
-    let source = std::fs::read_to_string(path).map_err(|error| PartnerError::Read {
-        path: path.to_owned(),
-        error,
-    })?;
+    let source =
+        crate::script_file::read_script(path, crate::script_file::MAX_PARTNER_SCRIPT_BYTES)
+            .map_err(|error| PartnerError::Read {
+                path: path.to_owned(),
+                error,
+            })?;
     let partners = on_sandbox_thread(path, &source, limits)?;
     Ok(LoadedPartners { partners, source })
 }

@@ -10,6 +10,7 @@ mod eduglobal;
 mod inputs;
 mod lifecycle;
 mod plan;
+mod preflight;
 mod proxy_selftest;
 mod repl;
 mod resume;

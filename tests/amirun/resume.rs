@@ -96,7 +96,7 @@ interrupt_tests! {
 #[test]
 fn lost_journal_adopts_existing_image() {
     let world = World::new();
-    kill_while_held(&world, world.eduglobal(&[]), "CopyImage");
+    kill_while_held(&world, world.eduglobal(&[]), "CreateImage");
     std::fs::remove_dir_all(world.state.path()).expect("cannot remove the state directory");
 
     world.run_eduglobal(&[]).success();

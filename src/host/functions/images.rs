@@ -14,7 +14,7 @@ use super::super::throttle::retry_throttled;
 use super::super::{HostContext, HostError};
 use super::no_options;
 use crate::aws::{CopyRequest, CreateRequest, ImageInfo, ImageState};
-use crate::types::{AmiName, ImageId, Region, Tags};
+use crate::types::{AmiName, ImageId, InstanceId, KmsKey, Region, Tags};
 
 pub fn register(registrar: &mut Registrar, ctx: &Rc<HostContext>) {
     let c = Rc::clone(ctx);
@@ -108,6 +108,9 @@ fn create_image(
     let tags = run_tags(ctx, user_tags, &step)?;
 
     if ctx.is_plan() {
+        // A same-named image from another source would stop the real run after its first
+        // changes, so the preflight looks for one now.
+        find_made(ctx, &region, &step, &name, Origin::Instance(&instance))?;
         let planned = ctx.plan.borrow_mut().new_image(&region, name.as_str());
         ctx.record_change(PlannedChange {
             operation: "create_image".into(),
@@ -129,7 +132,7 @@ fn create_image(
 
     let id: ImageId = ctx.step("create_image", arguments, |_| {
         let aws = ctx.aws()?;
-        if let Some(found) = find_made(ctx, &region, &step, &name)? {
+        if let Some(found) = find_made(ctx, &region, &step, &name, Origin::Instance(&instance))? {
             return Ok(found);
         }
         let request = CreateRequest {
@@ -143,19 +146,66 @@ fn create_image(
         let result = retry_throttled(ctx, || {
             ctx.block_on(async { Ok(aws.create_image(&request).await?) })
         });
-        recover_lost_reply(ctx, result, &region, &step, &name)
+        recover_lost_reply(
+            ctx,
+            result,
+            &region,
+            &step,
+            &name,
+            Origin::Instance(&instance),
+        )
     })?;
     ctx.remember_image(&id, &region, true);
     tracing::info!(image = %id, %region, %name, "image creation started");
     Ok(id.to_string())
 }
 
-/// Looks for an image this run already made: by its step tag, else by its name.
+/// What an image this step would make is made from.
+#[derive(Clone, Copy)]
+enum Origin<'a> {
+    Instance(&'a InstanceId),
+    Image(&'a ImageId),
+}
+
+/// Decides whether an existing image of the same name is the one this step makes (adopt it)
+/// or belongs to something else (a name conflict). An image is ours when it carries this
+/// step's tag, or when EC2 reports the same source. Copies whose source EC2 does not report
+/// (older copies, and the local emulator) count as ours unless another step's tag says not.
+fn judge(image: &ImageInfo, step: &str, origin: Origin<'_>) -> Result<(), String> {
+    let tagged_step = image.tags.get("amirun:step").map(String::as_str);
+    if tagged_step == Some(step) {
+        return Ok(());
+    }
+    match origin {
+        Origin::Instance(instance) => match image.source_instance.as_deref() {
+            Some(source) if source == instance.as_str() => Ok(()),
+            Some(source) => Err(format!("made from instance {source}")),
+            None => Err("made from an unknown source".to_owned()),
+        },
+        Origin::Image(source) => match (
+            image.source_image.as_deref(),
+            image.source_instance.as_deref(),
+        ) {
+            (Some(copied), _) if copied == source.as_str() => Ok(()),
+            (Some(copied), _) => Err(format!("copied from {copied}")),
+            (None, Some(instance)) => Err(format!("made from instance {instance}, not copied")),
+            (None, None) if tagged_step.is_none() => {
+                tracing::warn!(image = %image.image_id, "EC2 does not report the source of this copy; adopting it by its name");
+                Ok(())
+            }
+            (None, None) => Err("made by another amirun step".to_owned()),
+        },
+    }
+}
+
+/// Looks for an image this step already made: by its step tag, else by its name. A
+/// same-named image from another source is an error, as AMI names are unique per region.
 fn find_made(
     ctx: &HostContext,
     region: &Region,
     step: &str,
     name: &AmiName,
+    origin: Origin<'_>,
 ) -> Result<Option<ImageId>, HostError> {
     let aws = ctx.aws()?;
     let found =
@@ -163,6 +213,13 @@ fn find_made(
     let Some(image) = found.last() else {
         return Ok(None);
     };
+    if let Err(why) = judge(image, step, origin) {
+        return Err(HostError::Rejected(format!(
+            "an image named \"{name}\" already exists in {region} ({}, {why}); AMI names are unique \
+             per region, so pass another name or version",
+            image.image_id
+        )));
+    }
     if found.len() > 1 {
         tracing::warn!(%region, %name, count = found.len(), "several images match; adopting the newest");
     }
@@ -178,6 +235,7 @@ fn recover_lost_reply(
     region: &Region,
     step: &str,
     name: &AmiName,
+    origin: Origin<'_>,
 ) -> Result<ImageId, HostError> {
     let error = match result {
         Ok(id) => return Ok(id),
@@ -190,7 +248,7 @@ fn recover_lost_reply(
     };
     tracing::warn!(%error, "the reply was lost or the name is taken; looking for the image");
     for attempt in 0..5u32 {
-        if let Some(found) = find_made(ctx, region, step, name)? {
+        if let Some(found) = find_made(ctx, region, step, name, origin)? {
             return Ok(found);
         }
         ctx.block_on(async move {
@@ -235,6 +293,7 @@ pub(super) fn copy_image(
             source.label()
         )));
     }
+    check_copy_route(&source_region, &region, kms_key.as_ref())?;
     if encrypted && kms_key.is_none() {
         return Err(HostError::Rejected(format!(
             "copy_image of {} into {region} asks for encryption without `kms_key`: the copy would use the AWS-managed EBS key, \
@@ -252,6 +311,9 @@ pub(super) fn copy_image(
     let tags = run_tags(ctx, user_tags, &step)?;
 
     if ctx.is_plan() {
+        if let ImageRef::Real(source_id) = &source {
+            find_made(ctx, &region, &step, &name, Origin::Image(source_id))?;
+        }
         let planned = ctx.plan.borrow_mut().new_image(&region, name.as_str());
         let encryption = match &kms_key {
             Some(key) => format!(", encrypted with {key}"),
@@ -275,7 +337,7 @@ pub(super) fn copy_image(
     let token = client_token(&source_id, &region, &name);
     let id: ImageId = ctx.step("copy_image", arguments, |_| {
         let aws = ctx.aws()?;
-        if let Some(found) = find_made(ctx, &region, &step, &name)? {
+        if let Some(found) = find_made(ctx, &region, &step, &name, Origin::Image(&source_id))? {
             return Ok(found);
         }
         let request = CopyRequest {
@@ -294,7 +356,14 @@ pub(super) fn copy_image(
         let result = retry_throttled(ctx, || {
             ctx.block_on(async { Ok(aws.copy_image(&request).await?) })
         });
-        recover_lost_reply(ctx, result, &region, &step, &name)
+        recover_lost_reply(
+            ctx,
+            result,
+            &region,
+            &step,
+            &name,
+            Origin::Image(&source_id),
+        )
     })?;
     ctx.copy_started(&region, &id);
     ctx.remember_image(&id, &region, true);
@@ -383,4 +452,45 @@ fn describe_image(ctx: &HostContext, image: &str, options: &Map) -> Result<Dynam
         })),
         ImageRef::Real(id) => to_dynamic(&image_info(ctx, id, &region)?),
     }
+}
+
+/// The partition of a region: copies cannot leave it.
+fn partition(region: &Region) -> &'static str {
+    let code = region.as_str();
+    if code.starts_with("cn-") {
+        "aws-cn"
+    } else if code.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if code.starts_with("us-iso") {
+        "aws-iso"
+    } else {
+        "aws"
+    }
+}
+
+/// Rejects copies that AWS would refuse only after the run's first changes: across
+/// partitions, or under a key ARN from another region.
+fn check_copy_route(
+    source: &Region,
+    destination: &Region,
+    key: Option<&KmsKey>,
+) -> Result<(), HostError> {
+    if partition(source) != partition(destination) {
+        return Err(HostError::Rejected(format!(
+            "copy from {source} to {destination} rejected: CopyImage cannot cross AWS partitions ({} to {})",
+            partition(source),
+            partition(destination)
+        )));
+    }
+    if let Some(key_region) = key.and_then(KmsKey::arn_region) {
+        if key_region != destination.as_str() {
+            return Err(crate::types::InputError::new(
+                "KMS key",
+                key.map(KmsKey::as_str).unwrap_or_default(),
+                format!("a copy into {destination} is encrypted there, so its key must be in {destination}, not {key_region}"),
+            )
+            .into());
+        }
+    }
+    Ok(())
 }

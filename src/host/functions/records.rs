@@ -97,6 +97,7 @@ fn put_agreement(
     let uri = format!("s3://{bucket}/{}", key.as_str());
 
     if ctx.is_plan() {
+        check_bucket(ctx, &region, &bucket)?;
         ctx.record_change(PlannedChange {
             operation: "put_agreement".into(),
             region: region.to_string(),
@@ -146,4 +147,26 @@ fn put_agreement(
         tracing::info!(%uri, "wrote agreement record");
         Ok(uri.clone())
     })
+}
+
+/// A missing bucket would stop a run after its images are shared, so the preflight checks
+/// each bucket once.
+fn check_bucket(
+    ctx: &HostContext,
+    region: &crate::types::Region,
+    bucket: &BucketName,
+) -> Result<(), HostError> {
+    if !ctx.first_check(format!("bucket {bucket}")) {
+        return Ok(());
+    }
+    let aws = ctx.aws()?;
+    match ctx.block_on(async { Ok(aws.head_bucket(region, bucket).await?) }) {
+        Err(HostError::Aws(error)) if matches!(error.status, Some(403 | 404)) || error.is_not_found() => {
+            Err(HostError::Rejected(format!(
+                "S3 bucket `{bucket}` does not exist or this account may not use it ({}); create it, or name another bucket",
+                error.script_code()
+            )))
+        }
+        other => other,
+    }
 }

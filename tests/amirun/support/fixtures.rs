@@ -61,6 +61,23 @@ pub fn kms(endpoint: &str, region: &str) -> aws_sdk_kms::Client {
 /// Registers a base image, launches the source instance from it and creates the records
 /// bucket. Returns the instance ID.
 pub async fn provision(endpoint: &str) -> Result<String, Box<dyn std::error::Error>> {
+    let instance = provision_instance(endpoint).await?;
+    let location = aws_sdk_s3::types::CreateBucketConfiguration::builder()
+        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
+            SOURCE_REGION,
+        ))
+        .build();
+    s3(endpoint)
+        .create_bucket()
+        .bucket(RECORDS_BUCKET)
+        .create_bucket_configuration(location)
+        .send()
+        .await?;
+    Ok(instance)
+}
+
+/// Registers a base image and launches one instance from it. Returns the instance ID.
+pub async fn provision_instance(endpoint: &str) -> Result<String, Box<dyn std::error::Error>> {
     let client = ec2(endpoint, SOURCE_REGION);
     let base = client
         .register_image()
@@ -84,17 +101,6 @@ pub async fn provision(endpoint: &str) -> Result<String, Box<dyn std::error::Err
         .and_then(|i| i.instance_id())
         .ok_or("RunInstances returned no instance")?
         .to_owned();
-    let location = aws_sdk_s3::types::CreateBucketConfiguration::builder()
-        .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
-            SOURCE_REGION,
-        ))
-        .build();
-    s3(endpoint)
-        .create_bucket()
-        .bucket(RECORDS_BUCKET)
-        .create_bucket_configuration(location)
-        .send()
-        .await?;
     Ok(instance)
 }
 
