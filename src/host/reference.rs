@@ -53,7 +53,8 @@ pub fn module_functions(module: &str) -> Option<Vec<ModuleFn>> {
     let ast = parser.compile(source).ok()?;
     let functions = ast
         .iter_functions()
-        .filter(|f| f.access != FnAccess::Private)
+        // Closures compile to functions named `anon$...`; they are not part of the module's API.
+        .filter(|f| f.access != FnAccess::Private && !f.name.starts_with("anon$"))
         .map(|f| ModuleFn {
             name: f.name.to_owned(),
             params: f.params.iter().map(|p| (*p).to_owned()).collect(),

@@ -15,7 +15,12 @@ pub struct StateLock {
 
 impl StateLock {
     pub fn acquire(state_dir: &Path) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(state_dir)?;
+        std::fs::create_dir_all(state_dir).map_err(|error| {
+            anyhow::anyhow!(
+                "cannot create the state directory {}: {error}; pass another --state-dir",
+                state_dir.display()
+            )
+        })?;
         let path = state_dir.join("lock");
         let mut file = OpenOptions::new()
             .create(true)

@@ -24,6 +24,9 @@ pub struct SandboxLimits {
     /// Elements of an array, nested arrays counted in.
     pub max_array_size: usize,
     /// Entries of a map, nested maps counted in.
+    // NOTE: Rhai checks these sizes at literals, `push` and property or array-index
+    // assignment, not at map-index assignment (`m[k] = big`), so a script can still build
+    // nested values far past them within the operation limit (about 800 MB seen in a test).
     pub max_map_size: usize,
     /// Variables alive at one time.
     pub max_variables: usize,
