@@ -9,6 +9,7 @@ cd "$root"
 source "$root/scripts/emulator-env.sh"
 
 cargo build --quiet --bin amirun --example provision
+bin="${CARGO_TARGET_DIR:-target}/debug"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 endpoint="http://127.0.0.1:$port"
 work="$(mktemp -d)"
@@ -20,13 +21,13 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 
-instance="$(target/debug/examples/provision "$endpoint")"
+instance="$("$bin/examples/provision" "$endpoint")"
 echo "emulator at $endpoint; source instance $instance; bucket mylearning-compliance-records" >&2
 
 echo; echo "== amirun plan" >&2
-target/debug/amirun --endpoint-url "$endpoint" plan runbooks/eduglobal.rhai --param "source_instance=$instance"
+"$bin/amirun" --endpoint-url "$endpoint" plan runbooks/eduglobal.rhai --param "source_instance=$instance"
 echo; echo "== amirun run" >&2
-target/debug/amirun --endpoint-url "$endpoint" run runbooks/eduglobal.rhai \
+"$bin/amirun" --endpoint-url "$endpoint" run runbooks/eduglobal.rhai \
     --param "source_instance=$instance" --state-dir "$work/state" --poll-interval 0.2
 echo; echo "== what each partner can launch, from the emulator's state" >&2
-target/debug/examples/provision "$endpoint" --report
+"$bin/examples/provision" "$endpoint" --report

@@ -3,6 +3,25 @@
 //! Runbooks written in Rhai call host functions that wrap the AWS SDK; partner data comes
 //! from sandboxed scripts; every change goes through a journal so a stopped run resumes.
 
+/// Prints a line to stdout, ignoring a closed pipe (`amirun ... | head`) rather than
+/// panicking as `println!` does.
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// Prints a line to stderr, ignoring a closed pipe.
+#[macro_export]
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod aws;
 pub mod cli;
 pub mod clock;

@@ -41,7 +41,7 @@ pub fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<(), RunFailure> {
             .map_err(|error| RunFailure::Input(error.to_string()))?;
         partner_count += loaded.partners.len();
     }
-    println!(
+    crate::outln!(
         "{}: ok ({} partner entries checked)",
         header.label(),
         partner_count

@@ -17,18 +17,18 @@ pub fn describe(global: &GlobalArgs, args: &DescribeArgs) -> Result<(), RunFailu
         super::output::print_value(&serde_json::to_value(&header).unwrap_or_default());
         return Ok(());
     }
-    println!("{} (version {})", header.name, header.version);
+    crate::outln!("{} (version {})", header.name, header.version);
     if !header.declared {
-        println!(
+        crate::outln!(
             "This file has no header; it runs as {} and accepts any --param.",
             header.label()
         );
     }
     if !header.description.is_empty() {
-        println!("{}", header.description);
+        crate::outln!("{}", header.description);
     }
     if !header.params.is_empty() {
-        println!("\nParameters:");
+        crate::outln!("\nParameters:");
         let width = header
             .params
             .iter()
@@ -41,7 +41,7 @@ pub fn describe(global: &GlobalArgs, args: &DescribeArgs) -> Result<(), RunFailu
                 (Some(default), false) => format!(" (default \"{default}\")"),
                 (None, false) => " (optional)".to_owned(),
             };
-            println!("  {:width$}  {}{note}", param.name, param.description);
+            crate::outln!("  {:width$}  {}{note}", param.name, param.description);
         }
     }
     Ok(())

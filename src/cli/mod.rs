@@ -30,7 +30,7 @@ pub fn main() -> ExitCode {
     match run_command(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("error: {failure}");
+            crate::errln!("error: {failure}");
             ExitCode::from(failure.exit_code())
         }
     }

@@ -4,7 +4,7 @@ use super::args::OutputFormat;
 use crate::runbook::Outcome;
 
 pub fn print_value(value: &serde_json::Value) {
-    println!(
+    crate::outln!(
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_default()
     );
@@ -20,13 +20,13 @@ pub fn print_plan(outcome: &Outcome, format: OutputFormat) {
         print_value(&plan);
         return;
     }
-    println!(
+    crate::outln!(
         "Plan for {}: {} change(s), none made.",
         outcome.header.label(),
         outcome.changes.len()
     );
     for (index, change) in outcome.changes.iter().enumerate() {
-        println!(
+        crate::outln!(
             "\n{:>3}. {} in {}: {}",
             index + 1,
             change.operation,
@@ -34,15 +34,15 @@ pub fn print_plan(outcome: &Outcome, format: OutputFormat) {
             change.resource
         );
         if !change.detail.is_empty() {
-            println!("     {}", change.detail);
+            crate::outln!("     {}", change.detail);
         }
         if !change.diff.is_empty() {
             for line in &change.diff {
-                println!("       {line}");
+                crate::outln!("       {line}");
             }
         } else if !change.targets.is_empty() {
-            println!("     targets: {}", change.targets.join(", "));
+            crate::outln!("     targets: {}", change.targets.join(", "));
         }
     }
-    println!("\nValues in parentheses are known only after a run.");
+    crate::outln!("\nValues in parentheses are known only after a run.");
 }

@@ -120,7 +120,7 @@ fn print_table(report: &SharingReport) {
             .zip(widths)
             .map(|(cell, width)| format!("{cell:<width$}"))
             .collect();
-        println!("{}", padded.join("  ").trim_end());
+        crate::outln!("{}", padded.join("  ").trim_end());
     };
     line(header.to_vec());
     for row in &rows {
@@ -128,19 +128,21 @@ fn print_table(report: &SharingReport) {
     }
 
     if report.issues.is_empty() {
-        println!("\nNo inconsistencies found.");
+        crate::outln!("\nNo inconsistencies found.");
         return;
     }
-    println!("\n{} issue(s):", report.issues.len());
+    crate::outln!("\n{} issue(s):", report.issues.len());
     for issue in &report.issues {
         let account = issue
             .account
             .as_deref()
             .map(|a| format!(", account {a}"))
             .unwrap_or_default();
-        println!(
+        crate::outln!(
             "  {} in {}{account}: {}",
-            issue.image_id, issue.region, issue.message
+            issue.image_id,
+            issue.region,
+            issue.message
         );
     }
 }

@@ -54,8 +54,8 @@ pub fn runbook_engine(ctx: &Rc<HostContext>, print: PrintTarget) -> Engine {
     let printer = Rc::clone(ctx);
     engine.on_print(move |text| match (printer.is_plan(), print) {
         (true, _) => tracing::info!(target: "amirun::plan", "print: {text}"),
-        (false, PrintTarget::Stdout) => println!("{text}"),
-        (false, PrintTarget::Stderr) => eprintln!("{text}"),
+        (false, PrintTarget::Stdout) => crate::outln!("{text}"),
+        (false, PrintTarget::Stderr) => crate::errln!("{text}"),
     });
     engine.on_debug(|text, source, position| tracing::debug!(source = source.unwrap_or(""), %position, "{text}"));
     engine

@@ -40,7 +40,7 @@ impl WaitProgress {
         });
         if bars.is_none() && !images.is_empty() {
             let list: Vec<String> = images.iter().map(|(id, r)| format!("{id} ({r})")).collect();
-            eprintln!(
+            crate::errln!(
                 "waiting for {} image(s) to become available: {}",
                 images.len(),
                 list.join(", ")
@@ -73,7 +73,7 @@ impl WaitProgress {
                 .get(id)
                 .map(ToString::to_string)
                 .unwrap_or_default();
-            eprintln!(
+            crate::errln!(
                 "{id} ({region}) {state} after {}s",
                 self.started.elapsed().as_secs()
             );
@@ -94,7 +94,7 @@ impl WaitProgress {
                     .get(id)
                     .map(ToString::to_string)
                     .unwrap_or_default();
-                eprintln!("{id} ({region}) available after {elapsed:.1}s");
+                crate::errln!("{id} ({region}) available after {elapsed:.1}s");
             }
         }
     }

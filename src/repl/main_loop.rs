@@ -48,7 +48,7 @@ impl Repl {
             RunFailure::Failed(format!("cannot start the line editor: {error}"))
         })?;
         let mut history = HistoryFile::open(&mut editor);
-        println!(
+        crate::outln!(
             "amirun {}: help() lists the functions, :help the commands, Ctrl-D ends the session.",
             env!("CARGO_PKG_VERSION")
         );
@@ -140,13 +140,13 @@ impl Repl {
 
     fn run_command(&mut self, command: Command) -> Flow {
         match command {
-            Command::Help => println!("{}", help::commands()),
+            Command::Help => crate::outln!("{}", help::commands()),
             Command::Quit => return Flow::Quit,
             Command::Plan(on) => {
                 self.session.set_plan(on);
-                println!("{}", plan_status(on));
+                crate::outln!("{}", plan_status(on));
             }
-            Command::PlanStatus => println!("{}", plan_status(self.session.is_plan())),
+            Command::PlanStatus => crate::outln!("{}", plan_status(self.session.is_plan())),
             Command::Load { path, params } => {
                 let result = self.session.load(&path, &params);
                 self.show(result);
@@ -154,8 +154,8 @@ impl Repl {
             Command::Output(style) => {
                 self.style = style;
                 match style {
-                    Style::Json => println!("results are printed as JSON"),
-                    Style::Text => println!("results are printed as text"),
+                    Style::Json => crate::outln!("results are printed as JSON"),
+                    Style::Text => crate::outln!("results are printed as text"),
                 }
             }
         }
@@ -168,7 +168,7 @@ impl Repl {
         match result {
             Ok(value) => {
                 if let Some(text) = format::render(&value, self.style) {
-                    println!("{text}");
+                    crate::outln!("{text}");
                 }
             }
             Err(error) => self.fail(&error.to_string()),
@@ -177,17 +177,17 @@ impl Repl {
             return;
         }
         match self.style {
-            Style::Text => println!("{}", format::render_changes(&changes)),
+            Style::Text => crate::outln!("{}", format::render_changes(&changes)),
             Style::Json => {
                 let plan = serde_json::json!({ "planned_changes": changes });
-                println!("{}", format::pretty_json(&plan));
+                crate::outln!("{}", format::pretty_json(&plan));
             }
         }
     }
 
     fn fail(&mut self, message: &str) {
         self.failures += 1;
-        eprintln!("error: {message}");
+        crate::errln!("error: {message}");
     }
 }
 

@@ -64,7 +64,7 @@ pub fn eval(
         let mut session = open_session(&runtime, &options, false, PrintTarget::Stderr)?;
         match session.evaluate(&expression) {
             Ok(value) => {
-                println!("{}", format::pretty_json(&format::to_json(&value)));
+                crate::outln!("{}", format::pretty_json(&format::to_json(&value)));
                 Ok(())
             }
             Err(error @ (EntryError::Syntax(_) | EntryError::Input(_))) => {

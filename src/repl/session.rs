@@ -70,8 +70,8 @@ impl Session {
     ) -> Self {
         let mut engine = runbook_engine(&ctx, print);
         engine.on_print(move |text| match print {
-            PrintTarget::Stdout => println!("{text}"),
-            PrintTarget::Stderr => eprintln!("{text}"),
+            PrintTarget::Stdout => crate::outln!("{text}"),
+            PrintTarget::Stderr => crate::errln!("{text}"),
         });
         let flag = Arc::clone(&interrupt);
         engine.on_progress(move |_| flag.is_cancelled().then(|| Dynamic::from("cancelled")));
@@ -271,11 +271,11 @@ fn attribute_calls(error: &mut EvalAltResult, current: &str, defined_in: &HashMa
 
 /// `help()` and `help("name")`, which exist only in the REPL.
 fn register_help(engine: &mut Engine) {
-    engine.register_fn("help", || println!("{}", help::overview()));
+    engine.register_fn("help", || crate::outln!("{}", help::overview()));
     engine.register_fn("help", |name: &str| -> Result<(), Box<EvalAltResult>> {
         match help::topic(name) {
             Some(text) => {
-                println!("{text}");
+                crate::outln!("{text}");
                 Ok(())
             }
             None => Err(help::unknown_topic(name).into()),

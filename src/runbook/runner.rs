@@ -292,7 +292,7 @@ fn open_journal(
         if !existing.is_finished() && !restart {
             if !same_content {
                 return Err(RunFailure::Input(format!(
-                    "runbook {} changed since run {} (started {}, version {}, hash {}) stopped unfinished; \
+                    "runbook {} or a script it loads changed since run {} (started {}, version {}, hash {}) stopped unfinished; \
                      finish it with the runbook it started with, or pass --restart to start a new run that adopts what the old one made",
                     loaded.header.label(),
                     previous.run_id,
@@ -301,7 +301,7 @@ fn open_journal(
                     &previous.hash[..12.min(previous.hash.len())]
                 )));
             }
-            eprintln!(
+            crate::errln!(
                 "resuming run {} (started {}, {} steps recorded)",
                 previous.run_id,
                 previous.started,
@@ -310,7 +310,7 @@ fn open_journal(
             return Ok(existing);
         }
         if existing.is_finished() && same_content && !restart {
-            eprintln!("run {} already finished; replaying its recorded results (pass --restart to run again)", previous.run_id);
+            crate::errln!("run {} already finished; replaying its recorded results (pass --restart to run again)", previous.run_id);
             return Ok(existing);
         }
     }

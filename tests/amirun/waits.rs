@@ -120,3 +120,63 @@ fn unknown_image_fails_without_retry() {
     // run did not make.
     assert_eq!(world.proxy.count("DescribeImages"), 1);
 }
+
+#[test]
+fn deregistered_image_fails_wait() {
+    let world = World::new();
+    let image = crate::support::block_on(async {
+        let ec2 = crate::support::fixtures::ec2(&world.emulator.url(), "ap-south-1");
+        let registered = ec2
+            .register_image()
+            .name("gone-image")
+            .send()
+            .await
+            .expect("RegisterImage failed");
+        let id = registered.image_id().expect("no image ID").to_owned();
+        ec2.deregister_image()
+            .image_id(&id)
+            .send()
+            .await
+            .expect("DeregisterImage failed");
+        id
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wait.rhai");
+    std::fs::write(
+        &path,
+        format!("wait_available(\"{image}\", #{{ timeout: 60 }})\n"),
+    )
+    .unwrap();
+    world
+        .amirun()
+        .args(["run"])
+        .arg_path(&path)
+        .args(["--state-dir"])
+        .arg_path(world.state.path())
+        .run()
+        .failure(1)
+        .stderr_contains(&format!("image {image} is not listed in ap-south-1"));
+}
+
+#[test]
+fn closed_stdout_is_not_a_crash() {
+    let world = World::new();
+    let mut child = world
+        .amirun()
+        .args([
+            "plan",
+            "runbooks/eduglobal.rhai",
+            "--param",
+            &format!("source_instance={}", world.instance),
+        ])
+        .command()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn failed");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("wait failed");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+}

@@ -116,6 +116,18 @@ pub fn wait_for_images(
                 }
                 Err(error) => return Err(error),
             };
+            // An image that DescribeImages leaves out was deregistered or is in another
+            // region; waiting longer cannot help, except for one this run just made.
+            let listed: Vec<&ImageId> = infos.iter().map(|info| &info.image_id).collect();
+            if let Some(missing) = ids.iter().find(|id| !listed.contains(id)) {
+                if !(ctx.is_fresh(missing) && started.elapsed() < NOT_FOUND_GRACE) {
+                    progress.abandon();
+                    return Err(HostError::failed(
+                        "InvalidAMIID.NotFound",
+                        format!("image {missing} is not listed in {region}: it was deregistered, or it is in another region (pass options.region)"),
+                    ));
+                }
+            }
             for info in infos {
                 match &info.state {
                     ImageState::Available => {
