@@ -70,6 +70,8 @@ pub struct LoadedSources {
     pub files: Vec<(String, String)>,
 }
 
+type DeferredCheck = Box<dyn FnOnce(&HostContext) -> Result<(), HostError>>;
+
 /// Shared by all host functions of one engine.
 pub struct HostContext {
     runtime: tokio::runtime::Handle,
@@ -88,6 +90,9 @@ pub struct HostContext {
     /// Descriptions of available images, which do not change.
     available: RefCell<HashMap<ImageId, ImageInfo>>,
     caller: RefCell<Option<AccountId>>,
+    /// Read-only checks that plan mode runs after the whole script, so that a script which
+    /// fails early (a bad partner script, say) makes no AWS call at all.
+    deferred: RefCell<Vec<DeferredCheck>>,
     /// Checks already made this session, by key, so each runs once.
     done_checks: RefCell<HashSet<String>>,
     /// Copies started by this session per destination region, until seen available.
@@ -113,6 +118,7 @@ impl HostContext {
             available: RefCell::new(HashMap::new()),
             caller: RefCell::new(None),
             done_checks: RefCell::new(HashSet::new()),
+            deferred: RefCell::new(Vec::new()),
             copies_in_flight: RefCell::new(HashMap::new()),
             mutations: Cell::new(0),
             cancel: Arc::new(tokio::sync::Notify::new()),
@@ -208,6 +214,20 @@ impl HostContext {
         if fresh {
             self.fresh_images.borrow_mut().insert(id.clone());
         }
+    }
+
+    /// Queues a read-only check to run once the plan pass has finished.
+    pub fn defer(&self, check: impl FnOnce(&HostContext) -> Result<(), HostError> + 'static) {
+        self.deferred.borrow_mut().push(Box::new(check));
+    }
+
+    /// Runs the queued checks in order, stopping at the first failure.
+    pub fn run_deferred(&self) -> Result<(), HostError> {
+        let checks = std::mem::take(&mut *self.deferred.borrow_mut());
+        for check in checks {
+            check(self)?;
+        }
+        Ok(())
     }
 
     /// Returns true the first time it is called with `key` in this session.

@@ -151,6 +151,10 @@ fn run_on_engine_thread(
     *ctx.run.borrow_mut() = Some(preflight_run.clone());
     let planned = evaluate(&engine, &ast, &loaded, &preflight_run, &ctx)
         .map_err(|error| preflight_failure(&error, &loaded, &engine))?;
+    ctx.run_deferred().map_err(|error| match error {
+        HostError::Input(_) | HostError::Rejected(_) => RunFailure::Input(error.to_string()),
+        other => RunFailure::Failed(other.to_string()),
+    })?;
     let changes = std::mem::take(&mut ctx.plan.borrow_mut().changes);
 
     let (state_dir, restart) = match &request.mode {

@@ -109,8 +109,12 @@ fn create_image(
 
     if ctx.is_plan() {
         // A same-named image from another source would stop the real run after its first
-        // changes, so the preflight looks for one now.
-        find_made(ctx, &region, &step, &name, Origin::Instance(&instance))?;
+        // changes, so the preflight looks for one once the script has run through.
+        let check = (region.clone(), step.clone(), name.clone(), instance.clone());
+        ctx.defer(move |ctx| {
+            let (region, step, name, instance) = check;
+            find_made(ctx, &region, &step, &name, Origin::Instance(&instance)).map(|_| ())
+        });
         let planned = ctx.plan.borrow_mut().new_image(&region, name.as_str());
         ctx.record_change(PlannedChange {
             operation: "create_image".into(),
@@ -312,7 +316,16 @@ pub(super) fn copy_image(
 
     if ctx.is_plan() {
         if let ImageRef::Real(source_id) = &source {
-            find_made(ctx, &region, &step, &name, Origin::Image(source_id))?;
+            let check = (
+                region.clone(),
+                step.clone(),
+                name.clone(),
+                source_id.clone(),
+            );
+            ctx.defer(move |ctx| {
+                let (region, step, name, source_id) = check;
+                find_made(ctx, &region, &step, &name, Origin::Image(&source_id)).map(|_| ())
+            });
         }
         let planned = ctx.plan.borrow_mut().new_image(&region, name.as_str());
         let encryption = match &kms_key {

@@ -97,7 +97,8 @@ fn put_agreement(
     let uri = format!("s3://{bucket}/{}", key.as_str());
 
     if ctx.is_plan() {
-        check_bucket(ctx, &region, &bucket)?;
+        let (check_region, check_name) = (region.clone(), bucket.clone());
+        ctx.defer(move |ctx| check_bucket(ctx, &check_region, &check_name));
         ctx.record_change(PlannedChange {
             operation: "put_agreement".into(),
             region: region.to_string(),
