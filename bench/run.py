@@ -55,7 +55,7 @@ EMULATOR_START_LIMIT = 30.0
 PROXY_START_LIMIT = 10.0
 PROCESS_STOP_LIMIT = 10.0
 # Upper bounds of one tool run. The slowest expected run, the prototype with 40 partners,
-# takes about four minutes.
+# took about 3 minutes on 2 cores.
 AMIRUN_LIMIT = 600.0
 PROTOTYPE_LIMIT = 1200.0
 
@@ -268,6 +268,8 @@ def run_trial(tool, scenario, files, settings, folder):
             else:
                 status, wall, polls = run_prototype(proxy_url, instance, files, settings, folder)
         state = emulator_state(emulator_url, scenario["partners"])
+    if not counts_path.exists():
+        raise SystemExit(f"the shaping proxy wrote no counts to {counts_path}; see {folder / 'proxy.log'}")
     counts = json.loads(counts_path.read_text(encoding="utf-8"))
     if status != 0:
         raise SystemExit(f"{tool} failed with exit status {status} in {folder}; see its stderr there")
@@ -493,7 +495,7 @@ def parse_args(argv):
     parser.add_argument("--python", default=sys.executable, help="Python with boto3 for the prototype (default: this one)")
     parser.add_argument("--scenarios", default="eduglobal,partners12,partners40,chain", help="comma-separated scenario names")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each tool per scenario; the median wall time is reported")
-    parser.add_argument("--poll-interval", type=float, default=0.5, help="first poll interval of both tools, in seconds")
+    parser.add_argument("--poll-interval", type=float, default=0.5, help="seconds between polls of both tools; amirun backs off after 30 s of a wait")
     parser.add_argument("--latency-ms", type=int, default=20, help="delay the proxy adds to each call")
     parser.add_argument("--pending-ms", type=int, default=4000, help="how long new images stay pending")
     parser.add_argument("--out", default=str(target / "bench"), help="folder for logs and results")
