@@ -7,5 +7,5 @@ export AWS_EC2_METADATA_DISABLED=true
 export AWS_CONFIG_FILE=/dev/null
 export AWS_SHARED_CREDENTIALS_FILE=/dev/null
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_PROFILE
-# The account the emulator answers as: the owner, distinct from every partner account.
+# The account the emulator acts as: the owner, distinct from every partner account.
 export MOTO_ACCOUNT_ID=210987654321

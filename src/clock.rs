@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use aws_smithy_types::date_time::{DateTime, Format};
 
-/// The current UTC time as RFC 3339, for example `2026-12-04T19:54:26Z`.
+/// Returns the current UTC time as RFC 3339, for example `2026-12-04T19:54:26Z`.
 pub fn now_rfc3339() -> String {
     format_rfc3339(DateTime::from(SystemTime::now()))
 }

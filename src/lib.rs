@@ -1,7 +1,7 @@
 //! amirun: scripted, resumable distribution of machine images to partner AWS accounts.
 //!
-//! Runbooks written in Rhai call host functions that wrap the AWS SDK; partner data comes
-//! from sandboxed scripts; every change goes through a journal so a stopped run resumes.
+//! Runbooks written in Rhai call host functions that wrap the AWS SDK. Partner data comes
+//! from sandboxed scripts. Every change goes through a journal, so a stopped run resumes.
 
 /// Prints a line to stdout, ignoring a closed pipe (`amirun ... | head`) rather than
 /// panicking as `println!` does.

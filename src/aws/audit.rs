@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
-/// What identifies a run in every audit line.
+/// The run identity repeated in every audit line.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditRun {
     pub run_id: String,

@@ -58,7 +58,7 @@ impl AwsError {
         }
     }
 
-    /// An error raised by amirun about an AWS resource, without a call having failed.
+    /// Builds an error that amirun raises about an AWS resource when no call failed.
     pub fn local(
         operation: &'static str,
         region: &str,

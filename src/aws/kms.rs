@@ -6,7 +6,7 @@ use serde_json::json;
 use super::{Aws, AwsError};
 use crate::types::Region;
 
-/// Who manages a key: `AWS` keys (such as `alias/aws/ebs`) cannot be used across accounts.
+/// The manager of a key: `AWS` keys (such as `alias/aws/ebs`) cannot be used across accounts.
 #[derive(Debug, Clone, Serialize)]
 pub struct KeyInfo {
     pub arn: String,

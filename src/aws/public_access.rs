@@ -11,7 +11,7 @@ use crate::types::Region;
 pub struct BlockPublicAccess {
     /// `block-new-sharing` or `unblocked`, as GetImageBlockPublicAccessState returns it.
     pub state: String,
-    /// `account` or `declarative-policy`, when AWS says who manages the setting.
+    /// `account` or `declarative-policy`, when AWS reports who manages the setting.
     pub managed_by: Option<String>,
 }
 

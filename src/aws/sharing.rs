@@ -12,7 +12,7 @@ use serde_json::json;
 use super::{Aws, AwsError};
 use crate::types::{AccountId, ImageId, Region, ShareTarget, SnapshotId};
 
-/// Who may launch an image.
+/// The launch permissions of an image.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct LaunchPermissions {
     pub targets: BTreeSet<String>,

@@ -297,7 +297,7 @@ impl HostContext {
                 true
             }
             StepLookup::Interrupted => {
-                tracing::warn!(operation, step = %key, "step was interrupted in an earlier attempt; checking what AWS holds before repeating it");
+                tracing::warn!(operation, step = %key, "step was interrupted in an earlier attempt; looking for its result in AWS before repeating it");
                 true
             }
             StepLookup::New => false,

@@ -59,7 +59,7 @@ impl<'a> Options<'a> {
         }
     }
 
-    /// A number of seconds, integer or decimal, greater than zero.
+    /// Reads a number of seconds, integer or decimal, greater than zero.
     pub fn seconds(&self, key: &str) -> Result<Option<f64>, HostError> {
         let Some(value) = self.get(key) else {
             return Ok(None);
@@ -127,7 +127,7 @@ impl<'a> Options<'a> {
     }
 }
 
-/// A string argument, or an error naming the argument and the type found.
+/// Converts a string argument, or returns an error naming the argument and the type found.
 pub fn string_arg(function: &str, name: &str, value: &Dynamic) -> Result<String, HostError> {
     value.clone().into_string().map_err(|found| {
         InputError::new(
@@ -147,7 +147,7 @@ pub fn ami_name(value: &str) -> Result<AmiName, HostError> {
     Ok(AmiName::parse(value)?)
 }
 
-/// An image ID, or in plan mode also the placeholder of an image the plan would create.
+/// Parses an image ID, or in plan mode also the placeholder of an image the plan would create.
 pub fn image_ref(ctx: &HostContext, value: &str) -> Result<ImageRef, HostError> {
     if let Some(planned) = ctx.plan.borrow().find(value) {
         return Ok(ImageRef::Planned(planned.clone()));

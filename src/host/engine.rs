@@ -26,7 +26,7 @@ pub const RUNBOOK_MAX_ARRAY_SIZE: usize = 1_000_000;
 /// Entries of a map, nested maps counted in.
 pub const RUNBOOK_MAX_MAP_SIZE: usize = 100_000;
 
-/// Where `print` output goes: stdout normally, stderr when stdout carries JSON.
+/// The destination of `print` output: stdout normally, stderr when stdout carries JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PrintTarget {
     Stdout,

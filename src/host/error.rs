@@ -36,7 +36,7 @@ impl HostError {
         }
     }
 
-    /// The code scripts see as `e.code`: the AWS error code, or amirun's own.
+    /// Returns the code scripts see as `e.code`: the AWS error code, or amirun's own.
     pub fn code(&self) -> String {
         match self {
             Self::Input(_) => "InvalidInput".to_owned(),

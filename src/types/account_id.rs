@@ -21,7 +21,7 @@ impl AccountId {
         ))
     }
 
-    /// The error for an account ID written as a number, which loses its leading zeros.
+    /// Returns the error for an account ID written as a number, which loses its leading zeros.
     pub fn integer_error(value: i64) -> InputError {
         InputError::new(
             "account ID",

@@ -8,7 +8,7 @@ pub struct InputError {
     pub what: &'static str,
     /// The rejected value, as the caller wrote it.
     pub value: String,
-    /// What a valid value looks like, or what to do instead.
+    /// The shape of a valid value, or the action to take instead.
     pub fix: String,
 }
 

@@ -40,7 +40,7 @@ impl KmsKey {
     }
 
     /// True for an alias of an AWS-managed key (`alias/aws/ebs` and the like), which no other
-    /// account can be granted. A key ID or key ARN may also be AWS-managed; only KMS can say.
+    /// account can be granted. A key ID or key ARN may also be AWS-managed, which only KMS DescribeKey shows.
     pub fn is_aws_managed_alias(&self) -> bool {
         let alias = match self.0.split_once(":alias/") {
             Some((_, name)) => name,

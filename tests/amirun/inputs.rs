@@ -94,7 +94,7 @@ fn public_share_needs_allow_public() {
     );
 
     // With the flag, amirun reads the account's AMI block public access state first, in the
-    // preflight pass. The emulator cannot answer that call, so the run stops before any
+    // preflight pass. The emulator does not implement that call, so the run stops before any
     // change; the mock tests in `secure_sharing` cover the states AWS returns.
     world
         .run_fixture("share_target.rhai", &["target=all"], &["--allow-public"])

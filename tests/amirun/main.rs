@@ -1,5 +1,5 @@
 //! Integration tests: amirun against a local AWS emulator (moto's server on 127.0.0.1),
-//! checking the emulator's state afterwards. Tests that use SDK-level mocks instead say so.
+//! checking the emulator's state afterwards. Tests that use SDK-level mocks instead state it in their doc comment.
 
 mod support;
 

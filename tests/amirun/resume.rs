@@ -140,7 +140,7 @@ fn restart_adopts_and_rewrites_same_records() {
     );
 }
 
-/// A copy of the EduGlobal runbook and its partner script in a temporary folder.
+/// Copies the EduGlobal runbook and its partner script into a temporary folder.
 fn copied_runbook() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("no temp dir");
     std::fs::create_dir(dir.path().join("partners")).unwrap();

@@ -164,7 +164,7 @@ fn create_image(
     Ok(id.to_string())
 }
 
-/// What an image this step would make is made from.
+/// The source of the image a step makes: an instance, or an image to copy.
 #[derive(Clone, Copy)]
 enum Origin<'a> {
     Instance(&'a InstanceId),
@@ -174,7 +174,7 @@ enum Origin<'a> {
 /// Decides whether an existing image of the same name is the one this step makes (adopt it)
 /// or belongs to something else (a name conflict). An image is ours when it carries this
 /// step's tag, or when EC2 reports the same source. Copies whose source EC2 does not report
-/// (older copies, and the local emulator) count as ours unless another step's tag says not.
+/// (older copies, and the local emulator) count as ours unless another step's tag names them.
 fn judge(image: &ImageInfo, step: &str, origin: Origin<'_>) -> Result<(), String> {
     let tagged_step = image.tags.get("amirun:step").map(String::as_str);
     if tagged_step == Some(step) {
@@ -467,7 +467,7 @@ fn describe_image(ctx: &HostContext, image: &str, options: &Map) -> Result<Dynam
     }
 }
 
-/// The partition of a region: copies cannot leave it.
+/// Returns the partition of a region, which a copy cannot leave.
 fn partition(region: &Region) -> &'static str {
     let code = region.as_str();
     if code.starts_with("cn-") {

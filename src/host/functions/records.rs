@@ -150,8 +150,8 @@ fn put_agreement(
     })
 }
 
-/// A missing bucket would stop a run after its images are shared, so the preflight checks
-/// each bucket once.
+/// Checks each bucket once in the preflight, because a missing bucket would stop a run
+/// after its images are shared.
 fn check_bucket(
     ctx: &HostContext,
     region: &crate::types::Region,

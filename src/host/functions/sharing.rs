@@ -76,7 +76,7 @@ pub fn register(registrar: &mut Registrar, ctx: &Rc<HostContext>) {
     );
 }
 
-/// What one share call changed.
+/// The changes one share call made.
 #[derive(Debug, Serialize, Deserialize)]
 struct ShareResult {
     image_id: String,

@@ -115,7 +115,7 @@ pub struct OwnedImage {
     pub snapshots: Vec<(String, Vec<String>)>,
 }
 
-/// Every image the owner holds in `regions`, except the base image fixtures register.
+/// Lists every image the owner has in `regions`, except the base image fixtures register.
 pub async fn owned_images(
     endpoint: &str,
     regions: &[&str],

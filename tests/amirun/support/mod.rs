@@ -109,7 +109,7 @@ impl World {
         .expect("failed to read the emulator's images")
     }
 
-    /// Every object in the records bucket: key, body and server-side encryption.
+    /// Reads every object in the records bucket: key, body and server-side encryption.
     pub fn records(&self) -> Vec<(String, serde_json::Value, String)> {
         block_on(async {
             let s3 = fixtures::s3(&self.emulator.url());

@@ -344,7 +344,7 @@ impl Hold {
         let mut state = lock.lock().unwrap_or_else(|p| p.into_inner());
         state.held = true;
         condvar.notify_all();
-        // Bounded, so a test that forgets to release cannot hang the proxy.
+        // Bounded, so a test that never releases the reply cannot hang the proxy.
         let _ = condvar
             .wait_timeout_while(state, Duration::from_secs(120), |state| !state.released)
             .unwrap_or_else(|p| p.into_inner());
@@ -813,7 +813,7 @@ fn bad_gateway(err: &io::Error) -> Response {
     }
 }
 
-/// An EC2 query-protocol error reply.
+/// Builds an EC2 query-protocol error reply.
 fn ec2_error(status: u16, code: &str, message: &str) -> Response {
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>test-proxy</RequestID></Response>"
