@@ -176,7 +176,7 @@ fn returned_id(
 impl Aws {
     /// Starts CreateImage with its tags applied at creation. Retries are off for this call:
     /// a retried CreateImage whose first reply was lost would make a second image, so the
-    /// caller looks for the image instead (see `find_images`).
+    /// caller looks for the image instead (see `find_by_name`).
     pub async fn create_image(&self, request: &CreateRequest<'_>) -> Result<ImageId, AwsError> {
         let client = self.ec2(request.region);
         let mut call = client
@@ -291,25 +291,14 @@ impl Aws {
             .collect())
     }
 
-    /// Finds this account's images in `region` whose tag `tag_key` equals `tag_value`, or,
-    /// when the tag lookup finds none, whose name equals `name`. Deregistered and failed
-    /// images are left out.
-    pub async fn find_images(
+    /// Finds this account's pending or available images in `region` named `name`, oldest
+    /// first. One call covers both ways an earlier attempt is recognised, by its step tag
+    /// and by its name, because the step tag is derived from arguments that include the name.
+    pub async fn find_by_name(
         &self,
         region: &Region,
-        tag: (&str, &str),
         name: &AmiName,
     ) -> Result<Vec<ImageInfo>, AwsError> {
-        let by_tag = Filter::builder()
-            .name(format!("tag:{}", tag.0))
-            .values(tag.1)
-            .build();
-        let found = self
-            .find_with_filter(region, by_tag, json!({ "tag": { tag.0: tag.1 } }))
-            .await?;
-        if !found.is_empty() {
-            return Ok(found);
-        }
         let by_name = Filter::builder().name("name").values(name.as_str()).build();
         self.find_with_filter(region, by_name, json!({ "name": name }))
             .await

@@ -8,13 +8,12 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::plan::{ImageRef, Plan, PlannedChange};
 use super::HostError;
 use crate::aws::{Aws, AwsOptions, ImageInfo};
-use crate::journal::{Journal, StepLookup};
+use crate::journal::Journal;
 use crate::types::{AccountId, ImageId, Region};
 
 /// Whether changes are made or only recorded.
@@ -265,58 +264,11 @@ impl HostContext {
         self.plan.borrow_mut().changes.push(change);
     }
 
-    /// Runs one mutating step through the journal. A step done before returns its recorded
-    /// result without calling AWS. Otherwise `action` runs with a flag that is true when an
-    /// earlier attempt was interrupted, and its result is recorded.
-    pub fn step<T, F>(
-        &self,
-        operation: &str,
-        arguments: serde_json::Value,
-        action: F,
-    ) -> Result<T, HostError>
-    where
-        T: Serialize + DeserializeOwned,
-        F: FnOnce(bool) -> Result<T, HostError>,
-    {
-        self.mutations.set(self.mutations.get() + 1);
-        let key_and_lookup = self.journal.borrow_mut().as_mut().map(|journal| {
-            let key = journal.next_key(operation, &arguments);
-            let lookup = journal.lookup(&key);
-            (key, lookup)
-        });
-        let Some((key, lookup)) = key_and_lookup else {
-            return action(false);
-        };
-
-        let interrupted = match lookup {
-            StepLookup::Done(value) => {
-                if let Ok(result) = serde_json::from_value(value) {
-                    tracing::info!(operation, step = %key, "step done in an earlier attempt; using its recorded result");
-                    return Ok(result);
-                }
-                true
-            }
-            StepLookup::Interrupted => {
-                tracing::warn!(operation, step = %key, "step was interrupted in an earlier attempt; looking for its result in AWS before repeating it");
-                true
-            }
-            StepLookup::New => false,
-        };
-        self.with_journal(|journal| journal.start(&key, operation, &arguments))?;
-        let result = action(interrupted)?;
-        let value = serde_json::to_value(&result).unwrap_or_default();
-        self.with_journal(|journal| journal.complete(&key, value))?;
-        Ok(result)
+    pub(super) fn count_mutations(&self, count: usize) {
+        self.mutations.set(self.mutations.get() + count);
     }
 
-    /// The key the journal will give the next step with these arguments, without taking it.
-    pub fn step_tag(&self, operation: &str, arguments: &serde_json::Value) -> String {
-        use sha2::{Digest, Sha256};
-        let digest = hex::encode(Sha256::digest(format!("{operation}{arguments}").as_bytes()));
-        digest[..16].to_owned()
-    }
-
-    fn with_journal(
+    pub(super) fn with_journal(
         &self,
         write: impl FnOnce(&mut Journal) -> std::io::Result<()>,
     ) -> Result<(), HostError> {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::{HostContext, HostError};
-use crate::aws::ImageState;
+use crate::aws::{Aws, ImageState};
 use crate::types::{ImageId, Region};
 
 impl HostContext {
@@ -19,12 +19,14 @@ impl HostContext {
     }
 
     /// Waits until fewer than the cap of this session's copies into `region` are pending.
-    pub fn wait_for_copy_slot(&self, region: &Region) -> Result<(), HostError> {
+    /// Callers start copies into one region one after another, so two cannot take the
+    /// last slot at once.
+    pub async fn wait_for_copy_slot(&self, aws: &Aws, region: &Region) -> Result<(), HostError> {
         let cap = self.settings.max_copies_per_region.max(1);
         let mut interval = self.settings.poll_interval;
         let mut logged = false;
         loop {
-            let pending = self.refresh_in_flight(region)?;
+            let pending = self.refresh_in_flight(aws, region).await?;
             if pending < cap {
                 return Ok(());
             }
@@ -32,11 +34,7 @@ impl HostContext {
                 tracing::info!(%region, pending, cap, "waiting for a copy to finish before starting another in this region");
                 logged = true;
             }
-            let sleep = interval;
-            self.block_on(async move {
-                tokio::time::sleep(sleep).await;
-                Ok(())
-            })?;
+            tokio::time::sleep(interval).await;
             interval = (interval.mul_f64(1.5)).min(
                 self.settings
                     .max_poll_interval
@@ -46,7 +44,7 @@ impl HostContext {
     }
 
     /// Drops copies that are no longer pending and returns how many still are.
-    fn refresh_in_flight(&self, region: &Region) -> Result<usize, HostError> {
+    async fn refresh_in_flight(&self, aws: &Aws, region: &Region) -> Result<usize, HostError> {
         let mut ids: Vec<ImageId> = self
             .copies_in_flight
             .borrow()
@@ -55,9 +53,7 @@ impl HostContext {
             .unwrap_or_default();
         ids.retain(|id| self.cached_available(id).is_none());
         if ids.len() >= self.settings.max_copies_per_region.max(1) {
-            let aws = self.aws()?;
-            let described =
-                self.block_on(async { Ok(aws.describe_images(region, &ids).await?) })?;
+            let described = aws.describe_images(region, &ids).await?;
             for info in &described {
                 if info.state == ImageState::Available {
                     self.cache_available(info);

@@ -14,6 +14,7 @@ mod progress;
 pub mod reference;
 pub mod registry;
 pub mod stdlib;
+pub(crate) mod steps;
 mod throttle;
 
 pub use context::{

@@ -1,8 +1,9 @@
 //! Retrying calls that AWS throttled, for operations whose SDK retries are off.
 
+use std::future::Future;
 use std::time::Duration;
 
-use super::{HostContext, HostError};
+use super::HostError;
 
 /// Codes that mean "not now" rather than "no": the request was not carried out, so sending
 /// it again is safe. CopyImage returns `ResourceLimitExceeded` when too many copies
@@ -26,19 +27,17 @@ pub fn is_throttling(error: &HostError) -> bool {
 
 /// Runs `attempt` until it succeeds, fails for another reason, or was throttled
 /// `MAX_ATTEMPTS` times, sleeping with exponential backoff in between.
-pub fn retry_throttled<T>(
-    ctx: &HostContext,
-    mut attempt: impl FnMut() -> Result<T, HostError>,
-) -> Result<T, HostError> {
+pub async fn retry_throttled<T, F, Fut>(mut attempt: F) -> Result<T, HostError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, HostError>>,
+{
     let mut delay = FIRST_DELAY;
     for number in 1..=MAX_ATTEMPTS {
-        match attempt() {
+        match attempt().await {
             Err(error) if is_throttling(&error) && number < MAX_ATTEMPTS => {
                 tracing::warn!(%error, attempt = number, delay_ms = delay.as_millis() as u64, "throttled by AWS; retrying");
-                ctx.block_on(async move {
-                    tokio::time::sleep(delay).await;
-                    Ok(())
-                })?;
+                tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(MAX_DELAY);
             }
             result => return result,

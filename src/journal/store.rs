@@ -137,27 +137,27 @@ impl Journal {
         }
     }
 
-    /// Records, durably, that a step is about to call AWS.
-    pub fn start(
-        &mut self,
-        key: &str,
-        operation: &str,
-        arguments: &serde_json::Value,
-    ) -> std::io::Result<()> {
-        let step = Step {
-            operation: operation.to_owned(),
-            arguments: arguments.clone(),
-            status: StepStatus::Started,
-            result: serde_json::Value::Null,
-        };
-        self.file.steps.insert(key.to_owned(), step);
+    /// Records, durably, that steps are about to call AWS: one write for all of them.
+    pub fn start(&mut self, steps: &[(&str, &str, &serde_json::Value)]) -> std::io::Result<()> {
+        for (key, operation, arguments) in steps {
+            let step = Step {
+                operation: (*operation).to_owned(),
+                arguments: (*arguments).clone(),
+                status: StepStatus::Started,
+                result: serde_json::Value::Null,
+            };
+            self.file.steps.insert((*key).to_owned(), step);
+        }
         self.save()
     }
 
-    pub fn complete(&mut self, key: &str, result: serde_json::Value) -> std::io::Result<()> {
-        if let Some(step) = self.file.steps.get_mut(key) {
-            step.status = StepStatus::Done;
-            step.result = result;
+    /// Records the results of steps: one write for all of them.
+    pub fn complete(&mut self, results: Vec<(&str, serde_json::Value)>) -> std::io::Result<()> {
+        for (key, result) in results {
+            if let Some(step) = self.file.steps.get_mut(key) {
+                step.status = StepStatus::Done;
+                step.result = result;
+            }
         }
         self.save()
     }

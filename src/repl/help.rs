@@ -117,7 +117,7 @@ mod tests {
     fn unknown_topic_suggests_close_names() {
         assert_eq!(
             unknown_topic("copy"),
-            "no host function or stdlib module is named `copy`; did you mean copy_image?"
+            "no host function or stdlib module is named `copy`; did you mean copy_image, copy_images?"
         );
         assert_eq!(
             unknown_topic("zzz"),

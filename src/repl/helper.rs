@@ -265,13 +265,15 @@ mod tests {
             vec![
                 "sha256",
                 "share",
+                "share_images",
                 "shared_ids",
                 "sharing_report",
                 "show_all"
             ]
         );
         assert_eq!(pairs[1].replacement, "share(");
-        assert_eq!(pairs[2].replacement, "shared_ids");
+        assert_eq!(pairs[2].replacement, "share_images(");
+        assert_eq!(pairs[3].replacement, "shared_ids");
     }
 
     #[test]

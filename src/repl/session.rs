@@ -399,7 +399,7 @@ mod tests {
         let mut session = session(&runtime);
         let error = session.evaluate("help(\"shar\")").unwrap_err().to_string();
         assert!(
-            error.contains("did you mean share, unshare, sharing_report?"),
+            error.contains("did you mean share, share_images, unshare, sharing_report?"),
             "{error}"
         );
     }

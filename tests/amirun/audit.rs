@@ -38,7 +38,7 @@ fn audit_has_one_line_per_call() {
             );
         }
         assert_eq!(line["runbook"], "eduglobal");
-        assert_eq!(line["version"], "2023.09.1");
+        assert_eq!(line["version"], "2023.09.2");
         assert_eq!(line["outcome"], "ok");
         assert_eq!(line["hash"].as_str().map(str::len), Some(64));
     }

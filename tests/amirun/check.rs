@@ -22,7 +22,7 @@ fn check_passes_eduglobal() {
     let world = World::new();
     check(&world, "runbooks/eduglobal.rhai", &[])
         .success()
-        .stdout_contains("eduglobal@2023.09.1: ok (4 partner entries checked)");
+        .stdout_contains("eduglobal@2023.09.2: ok (4 partner entries checked)");
     assert_no_call(&world);
 }
 

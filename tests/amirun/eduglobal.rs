@@ -55,7 +55,7 @@ fn eduglobal_writes_one_record_per_partner() {
         assert_eq!(record["image"]["region"], *region);
         assert_eq!(record["owner_account"], "210987654321");
         assert_eq!(record["runbook"]["name"], "eduglobal");
-        assert_eq!(record["runbook"]["version"], "2023.09.1");
+        assert_eq!(record["runbook"]["version"], "2023.09.2");
         assert_eq!(record["runbook"]["hash"].as_str().map(str::len), Some(64));
         assert_eq!(record["terms"]["support_level"], "Premium");
         let id = record["agreement_id"].as_str().unwrap();
@@ -84,7 +84,7 @@ fn eduglobal_tags_images_with_the_run() {
     };
     assert_eq!(
         tag("amirun:runbook").as_deref(),
-        Some("eduglobal@2023.09.1")
+        Some("eduglobal@2023.09.2")
     );
     assert_eq!(tag("amirun:run-id").map(|v| v.len()), Some(12));
     assert_eq!(tag("Purpose").as_deref(), Some("PartnerSharing"));

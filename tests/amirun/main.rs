@@ -5,6 +5,7 @@ mod support;
 
 mod audit;
 mod check;
+mod concurrency;
 mod display;
 mod eduglobal;
 mod inputs;

@@ -88,7 +88,7 @@ fn describe_prints_header() {
         .run()
         .success();
     assert!(
-        finished.stdout.starts_with("eduglobal (version 2023.09.1)"),
+        finished.stdout.starts_with("eduglobal (version 2023.09.2)"),
         "{}",
         finished.stdout
     );

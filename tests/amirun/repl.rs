@@ -495,14 +495,17 @@ let prepared = prepare_instance("{instance}", ["echo ready"]);
 print(`prepared=${{prepared.status}}`);
 let image = create_image("{instance}", "repl-every-function");
 let copy = copy_image(image, "ap-southeast-1", #{{name: "repl-every-function-copy"}});
-let states = wait_available([image, copy]);
+let more = copy_images(image, [#{{region: "ap-southeast-3", name: "repl-every-function-copy"}}]);
+let states = wait_available([image, copy] + more);
 print(`states=${{states.len()}}`);
 print(`copy_state=${{describe_image(copy).state}}`);
 let granted = share(copy, ["123456789012"]);
 print(`added=${{granted.added}}`);
 print(`launch=${{launch_permissions(copy)}}`);
+print(`shared=${{share_images([#{{image_id: more[0], targets: ["123456789013"]}}])[0].added}}`);
 print(`partners=${{load_partners("runbooks/partners/eduglobal.rhai").len()}}`);
 print(`uri=${{put_agreement("{bucket}", "repl/record.json", #{{partner: #{{account: "123456789012"}}}})}}`);
+print(`uris=${{put_agreements("{bucket}", [#{{key: "repl/batch.json", record: #{{n: 1}}}}])}}`);
 print(`report=${{type_of(sharing_report([copy]))}}`);
 print(`removed=${{unshare(copy, ["123456789013"]).removed}}`);
 print(`retired=${{retire("repl-no-such-prefix-", 1).retired.len()}}`);
@@ -531,12 +534,17 @@ print(`date=${{utc_date().len()}}`);
         format!("owner={}", fixtures::OWNER_ACCOUNT),
         "region=ap-south-1".to_owned(),
         "prepared=Success".to_owned(),
-        "states=2".to_owned(),
+        "states=3".to_owned(),
         "copy_state=available".to_owned(),
         "added=[\"123456789012\"]".to_owned(),
         "launch=[\"123456789012\"]".to_owned(),
+        "shared=[\"123456789013\"]".to_owned(),
         "partners=4".to_owned(),
         format!("uri=s3://{}/repl/record.json", fixtures::RECORDS_BUCKET),
+        format!(
+            "uris=[\"s3://{}/repl/batch.json\"]",
+            fixtures::RECORDS_BUCKET
+        ),
         "report=map".to_owned(),
         "removed=[]".to_owned(),
         "retired=0".to_owned(),
@@ -550,17 +558,23 @@ print(`date=${{utc_date().len()}}`);
     let lines: Vec<&str> = finished.stdout.lines().collect();
     assert_eq!(lines, expected, "stderr:\n{}", finished.stderr);
 
-    let copy = world
+    let copies: Vec<_> = world
         .owned_images()
         .into_iter()
-        .find(|i| i.name == "repl-every-function-copy")
-        .expect("no copy in the emulator");
-    assert_eq!(copy.region, "ap-southeast-1");
-    assert_eq!(copy.launch, vec!["123456789012".to_owned()]);
+        .filter(|i| i.name == "repl-every-function-copy")
+        .map(|i| (i.region, i.launch))
+        .collect();
+    assert_eq!(
+        copies.len(),
+        2,
+        "expected one copy in each of two regions: {copies:?}"
+    );
+    assert!(copies.contains(&("ap-southeast-1".to_owned(), vec!["123456789012".to_owned()])));
+    assert!(copies.contains(&("ap-southeast-3".to_owned(), vec!["123456789013".to_owned()])));
     let records = world.records();
-    assert_eq!(records.len(), 1);
-    assert_eq!(records[0].0, "repl/record.json");
-    assert_eq!(records[0].2, "aws:kms");
+    let keys: Vec<&str> = records.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(keys, ["repl/batch.json", "repl/record.json"]);
+    assert!(records.iter().all(|r| r.2 == "aws:kms"));
 }
 
 #[test]

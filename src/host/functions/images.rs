@@ -1,19 +1,20 @@
-//! create_image, copy_image and describe_image.
+//! create_image, copy_image, copy_images and describe_image.
 
 use std::rc::Rc;
 use std::time::Duration;
 
-use rhai::{Dynamic, Map};
+use rhai::{Array, Dynamic, Map};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::super::convert::{ami_name, image_ref, instance_id, real_image, to_dynamic, Options};
 use super::super::plan::{ImageRef, PlannedChange};
 use super::super::registry::{register, Registrar};
+use super::super::steps::StepJob;
 use super::super::throttle::retry_throttled;
 use super::super::{HostContext, HostError};
 use super::no_options;
-use crate::aws::{CopyRequest, CreateRequest, ImageInfo, ImageState};
+use crate::aws::{Aws, CopyRequest, CreateRequest, ImageInfo, ImageState};
 use crate::types::{AmiName, ImageId, InstanceId, KmsKey, Region, Tags};
 
 pub fn register(registrar: &mut Registrar, ctx: &Rc<HostContext>) {
@@ -50,6 +51,15 @@ pub fn register(registrar: &mut Registrar, ctx: &Rc<HostContext>) {
         &["image_id: &str", "region: &str", "options: Map", "String"],
         move |image: &str, region: &str, options: Map| copy_image(&c, image, region, &options)
             .map_err(HostError::into_rhai),
+    );
+    let c = Rc::clone(ctx);
+    register!(
+        registrar,
+        "copy_images",
+        &["image_id: &str", "requests: Array", "Array"],
+        move |image: &str, requests: Array| {
+            copy_images(&c, image, requests).map_err(HostError::into_rhai)
+        }
     );
     let c = Rc::clone(ctx);
     register!(
@@ -113,7 +123,10 @@ fn create_image(
         let check = (region.clone(), step.clone(), name.clone(), instance.clone());
         ctx.defer(move |ctx| {
             let (region, step, name, instance) = check;
-            find_made(ctx, &region, &step, &name, Origin::Instance(&instance)).map(|_| ())
+            let aws = ctx.aws()?;
+            let origin = Origin::Instance(&instance);
+            ctx.block_on(find_made(&aws, &region, &step, &name, origin))
+                .map(|_| ())
         });
         let planned = ctx.plan.borrow_mut().new_image(&region, name.as_str());
         ctx.record_change(PlannedChange {
@@ -134,30 +147,26 @@ fn create_image(
         return Ok(planned.label);
     }
 
+    let aws = ctx.aws()?;
     let id: ImageId = ctx.step("create_image", arguments, |_| {
-        let aws = ctx.aws()?;
-        if let Some(found) = find_made(ctx, &region, &step, &name, Origin::Instance(&instance))? {
-            return Ok(found);
-        }
-        let request = CreateRequest {
-            region: &region,
-            instance: &instance,
-            name: &name,
-            description: description.as_deref(),
-            no_reboot,
-            tags: &tags,
-        };
-        let result = retry_throttled(ctx, || {
-            ctx.block_on(async { Ok(aws.create_image(&request).await?) })
-        });
-        recover_lost_reply(
-            ctx,
-            result,
-            &region,
-            &step,
-            &name,
-            Origin::Instance(&instance),
-        )
+        ctx.block_on(async {
+            let origin = Origin::Instance(&instance);
+            if let Some(found) = find_made(&aws, &region, &step, &name, origin).await? {
+                return Ok(found);
+            }
+            let request = CreateRequest {
+                region: &region,
+                instance: &instance,
+                name: &name,
+                description: description.as_deref(),
+                no_reboot,
+                tags: &tags,
+            };
+            let (aws, request) = (&aws, &request);
+            let result =
+                retry_throttled(|| async move { Ok(aws.create_image(request).await?) }).await;
+            recover_lost_reply(aws, result, &region, &step, &name, origin).await
+        })
     })?;
     ctx.remember_image(&id, &region, true);
     tracing::info!(image = %id, %region, %name, "image creation started");
@@ -202,19 +211,22 @@ fn judge(image: &ImageInfo, step: &str, origin: Origin<'_>) -> Result<(), String
     }
 }
 
-/// Looks for an image this step already made: by its step tag, else by its name. A
-/// same-named image from another source is an error, as AMI names are unique per region.
-fn find_made(
-    ctx: &HostContext,
+/// Looks for an image this step already made: one with its name, preferring one that
+/// carries its step tag. A same-named image from another source is an error, as AMI names
+/// are unique per region.
+async fn find_made(
+    aws: &Aws,
     region: &Region,
     step: &str,
     name: &AmiName,
     origin: Origin<'_>,
 ) -> Result<Option<ImageId>, HostError> {
-    let aws = ctx.aws()?;
-    let found =
-        ctx.block_on(async { Ok(aws.find_images(region, ("amirun:step", step), name).await?) })?;
-    let Some(image) = found.last() else {
+    let found = aws.find_by_name(region, name).await?;
+    let tagged = found
+        .iter()
+        .rev()
+        .find(|image| image.tags.get("amirun:step").map(String::as_str) == Some(step));
+    let Some(image) = tagged.or(found.last()) else {
         return Ok(None);
     };
     if let Err(why) = judge(image, step, origin) {
@@ -233,8 +245,8 @@ fn find_made(
 
 /// When a create or copy reply was lost, or AWS reports the name as taken, the image may
 /// exist: find it (briefly retrying, since it may not be listed at once) before failing.
-fn recover_lost_reply(
-    ctx: &HostContext,
+async fn recover_lost_reply(
+    aws: &Aws,
     result: Result<ImageId, HostError>,
     region: &Region,
     step: &str,
@@ -252,15 +264,33 @@ fn recover_lost_reply(
     };
     tracing::warn!(%error, "the reply was lost or the name is taken; looking for the image");
     for attempt in 0..5u32 {
-        if let Some(found) = find_made(ctx, region, step, name, origin)? {
+        if let Some(found) = find_made(aws, region, step, name, origin).await? {
             return Ok(found);
         }
-        ctx.block_on(async move {
-            tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt + 1))).await;
-            Ok(())
-        })?;
+        tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt + 1))).await;
     }
     Err(HostError::Aws(error))
+}
+
+/// A copy that has passed every check and is ready to start.
+struct CopyJob {
+    source: ImageId,
+    source_region: Region,
+    region: Region,
+    name: AmiName,
+    description: Option<String>,
+    encrypted: bool,
+    kms_key: Option<KmsKey>,
+    copy_tags: bool,
+    tags: Tags,
+    step: String,
+    arguments: serde_json::Value,
+}
+
+/// A checked copy request: recorded in a plan, or ready to start.
+enum CheckedCopy {
+    Planned(String),
+    Ready(CopyJob),
 }
 
 pub(super) fn copy_image(
@@ -269,6 +299,86 @@ pub(super) fn copy_image(
     region: &str,
     options: &Map,
 ) -> Result<String, HostError> {
+    let job = match check_copy(ctx, "copy_image", image, region, options)? {
+        CheckedCopy::Planned(label) => return Ok(label),
+        CheckedCopy::Ready(job) => job,
+    };
+    let aws = ctx.aws()?;
+    let arguments = job.arguments.clone();
+    let id: ImageId = ctx.step("copy_image", arguments, |_| {
+        ctx.block_on(start_copy(ctx, &aws, &job))
+    })?;
+    copy_begun(ctx, &job, &id);
+    Ok(id.to_string())
+}
+
+/// Starts several copies of one image at once: copies into different regions start
+/// concurrently, copies into one region one after another. Every request is checked before
+/// the first copy starts. Each request is an options map of `copy_image` with its `region`.
+fn copy_images(ctx: &HostContext, image: &str, requests: Array) -> Result<Array, HostError> {
+    let mut checked = Vec::with_capacity(requests.len());
+    for (index, request) in requests.into_iter().enumerate() {
+        let type_name = request.type_name();
+        let Some(mut options) = request.try_cast::<Map>() else {
+            return Err(HostError::Rejected(format!(
+                "copy_images: request {index} is {type_name}, not a map; pass maps such as #{{ region: \"ap-southeast-1\" }}"
+            )));
+        };
+        let region = match options.remove("region") {
+            Some(region) if region.is_string() => region.to_string(),
+            _ => {
+                return Err(HostError::Rejected(format!(
+                    "copy_images: request {index} has no `region` string; add the destination region, such as region: \"ap-southeast-1\""
+                )))
+            }
+        };
+        checked.push(check_copy(ctx, "copy_images", image, &region, &options)?);
+    }
+
+    let mut jobs = Vec::new();
+    for copy in &checked {
+        if let CheckedCopy::Ready(job) = copy {
+            jobs.push(StepJob {
+                arguments: job.arguments.clone(),
+                lane: job.region.to_string(),
+                input: job,
+            });
+        }
+    }
+    let ids: Vec<ImageId> = if jobs.is_empty() {
+        Vec::new()
+    } else {
+        let aws = ctx.aws()?;
+        let aws = &aws;
+        ctx.steps("copy_image", jobs, |job| start_copy(ctx, aws, job))?
+    };
+
+    let mut ids = ids.into_iter();
+    let mut out = Array::with_capacity(checked.len());
+    for copy in &checked {
+        match copy {
+            CheckedCopy::Planned(label) => out.push(label.clone().into()),
+            CheckedCopy::Ready(job) => {
+                let id = ids.next().ok_or_else(|| {
+                    HostError::failed("InternalError", "a copy returned no image ID")
+                })?;
+                copy_begun(ctx, job, &id);
+                out.push(id.to_string().into());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Checks one copy request before anything changes. In plan mode it records the copy and
+/// returns its placeholder.
+fn check_copy(
+    ctx: &HostContext,
+    function: &'static str,
+    image: &str,
+    region: &str,
+    options: &Map,
+) -> Result<CheckedCopy, HostError> {
     let known = [
         "name",
         "description",
@@ -278,7 +388,7 @@ pub(super) fn copy_image(
         "tags",
         "source_region",
     ];
-    let options = Options::new("copy_image", options, &known)?;
+    let options = Options::new(function, options, &known)?;
     let source = image_ref(ctx, image)?;
     let region = Region::parse(region)?;
     let kms_key = options.kms_key("kms_key")?;
@@ -324,7 +434,10 @@ pub(super) fn copy_image(
             );
             ctx.defer(move |ctx| {
                 let (region, step, name, source_id) = check;
-                find_made(ctx, &region, &step, &name, Origin::Image(&source_id)).map(|_| ())
+                let aws = ctx.aws()?;
+                let origin = Origin::Image(&source_id);
+                ctx.block_on(find_made(&aws, &region, &step, &name, origin))
+                    .map(|_| ())
             });
         }
         let planned = ctx.plan.borrow_mut().new_image(&region, name.as_str());
@@ -343,45 +456,55 @@ pub(super) fn copy_image(
                 source.label()
             ),
         });
-        return Ok(planned.label);
+        return Ok(CheckedCopy::Planned(planned.label));
     }
 
-    let source_id = real_image(&source)?.clone();
-    let token = client_token(&source_id, &region, &name);
-    let id: ImageId = ctx.step("copy_image", arguments, |_| {
-        let aws = ctx.aws()?;
-        if let Some(found) = find_made(ctx, &region, &step, &name, Origin::Image(&source_id))? {
-            return Ok(found);
-        }
-        let request = CopyRequest {
-            source: &source_id,
-            source_region: &source_region,
-            region: &region,
-            name: &name,
-            description: description.as_deref(),
-            encrypted,
-            kms_key: kms_key.as_ref(),
-            copy_tags,
-            tags: &tags,
-            client_token: &token,
-        };
-        ctx.wait_for_copy_slot(&region)?;
-        let result = retry_throttled(ctx, || {
-            ctx.block_on(async { Ok(aws.copy_image(&request).await?) })
-        });
-        recover_lost_reply(
-            ctx,
-            result,
-            &region,
-            &step,
-            &name,
-            Origin::Image(&source_id),
-        )
-    })?;
-    ctx.copy_started(&region, &id);
-    ctx.remember_image(&id, &region, true);
-    tracing::info!(image = %id, source = %source_id, %region, "copy started");
-    Ok(id.to_string())
+    Ok(CheckedCopy::Ready(CopyJob {
+        source: real_image(&source)?.clone(),
+        source_region,
+        region,
+        name,
+        description,
+        encrypted,
+        kms_key,
+        copy_tags,
+        tags,
+        step,
+        arguments,
+    }))
+}
+
+/// Adopts the copy an earlier attempt made, or starts it once a copy slot in its region is
+/// free.
+async fn start_copy(ctx: &HostContext, aws: &Aws, job: &CopyJob) -> Result<ImageId, HostError> {
+    let origin = Origin::Image(&job.source);
+    if let Some(found) = find_made(aws, &job.region, &job.step, &job.name, origin).await? {
+        return Ok(found);
+    }
+    let token = client_token(&job.source, &job.region, &job.name);
+    let request = CopyRequest {
+        source: &job.source,
+        source_region: &job.source_region,
+        region: &job.region,
+        name: &job.name,
+        description: job.description.as_deref(),
+        encrypted: job.encrypted,
+        kms_key: job.kms_key.as_ref(),
+        copy_tags: job.copy_tags,
+        tags: &job.tags,
+        client_token: &token,
+    };
+    ctx.wait_for_copy_slot(aws, &job.region).await?;
+    let request = &request;
+    let result = retry_throttled(|| async move { Ok(aws.copy_image(request).await?) }).await;
+    recover_lost_reply(aws, result, &job.region, &job.step, &job.name, origin).await
+}
+
+/// Notes a copy that was started or adopted, for the copy cap and later waits.
+fn copy_begun(ctx: &HostContext, job: &CopyJob, id: &ImageId) {
+    ctx.copy_started(&job.region, id);
+    ctx.remember_image(id, &job.region, true);
+    tracing::info!(image = %id, source = %job.source, region = %job.region, "copy started");
 }
 
 /// Derives the client token from source, destination and name, so the same copy request

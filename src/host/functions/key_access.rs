@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::super::{HostContext, HostError};
-use crate::aws::{grant_name, partner_policy_statement, AwsError, ImageInfo, PartnerGrant};
+use crate::aws::{grant_name, partner_policy_statement, Aws, AwsError, ImageInfo, PartnerGrant};
 use crate::types::{AccountId, ImageId, KmsKey, Region, SnapshotId};
 
 /// One KMS key that encrypts snapshots of an image.
@@ -53,23 +53,21 @@ pub fn key_region(key: &str, image_region: &Region) -> Region {
 
 /// Makes sure every account has a grant on every customer-managed key of the image. A grant
 /// that exists already is kept as it is.
-pub fn grant_partners(
-    ctx: &HostContext,
+pub async fn grant_partners(
+    aws: &Aws,
+    owner: &AccountId,
     image: &ImageId,
     keys: &[ImageKey],
     accounts: &[AccountId],
 ) -> Result<Vec<PartnerGrant>, HostError> {
-    let aws = ctx.aws()?;
-    let owner = ctx.caller_account()?;
     let mut grants = Vec::new();
     for key in keys.iter().filter(|k| !k.aws_managed) {
         for account in accounts {
             let name = grant_name(image.as_str(), account);
-            let made = ctx.block_on(async {
-                Ok(aws
-                    .ensure_partner_grant(&key.region, &key.arn, &name, account, &owner)
-                    .await?)
-            });
+            let made = aws
+                .ensure_partner_grant(&key.region, &key.arn, &name, account, owner)
+                .await
+                .map_err(HostError::from);
             let grant = made.map_err(|error| explain_denied(error, image, key, accounts))?;
             if grant.created {
                 tracing::info!(%image, key = %key.arn, %account, grant = %grant.grant_id, "granted key access to partner");

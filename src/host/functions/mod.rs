@@ -70,6 +70,15 @@ pub static FUNCTIONS: &[FnDoc] = &[
               Options: `name` (default: the source's name), `description`, `encrypted`, `kms_key`, `copy_tags`, `tags`, `source_region`.",
     },
     FnDoc {
+        name: "copy_images",
+        group: "EC2 images",
+        signature: "copy_images(image_id: String, requests: Array) -> Array",
+        doc: "Starts several copies of one image and returns their AMI IDs in the order of `requests`.\n\
+              Each request is a map of `copy_image` options plus its `region`. Every request is checked before the first copy starts. \
+              Copies into different regions start concurrently, copies into one region one after another within the copy cap. \
+              Copies this run already made are found and returned.",
+    },
+    FnDoc {
         name: "wait_available",
         group: "EC2 images",
         signature: "wait_available(image_or_images: String|Array[, options: Map]) -> Map",
@@ -99,6 +108,14 @@ pub static FUNCTIONS: &[FnDoc] = &[
               or for an encrypted image; snapshots under the AWS-managed key, unless `reencrypt_key` names a customer-managed key in the image's region, \
               in which case the image is copied under that key and the copy is shared (`reencrypted_from` names the original).\n\
               Returns `#{image_id, region, added, already_shared, snapshots, grants, warnings}`. Options: `region`, `reencrypt_key`.",
+    },
+    FnDoc {
+        name: "share_images",
+        group: "Sharing",
+        signature: "share_images(requests: Array) -> Array",
+        doc: "Shares several images at once, as `share` does each, and returns their results in order.\n\
+              Each request is `#{image_id, targets}` plus the options of `share` (`region`, `reencrypt_key`). \
+              Every request is checked before the first change; the images are then shared concurrently.",
     },
     FnDoc {
         name: "unshare",
@@ -148,6 +165,13 @@ pub static FUNCTIONS: &[FnDoc] = &[
         signature: "put_agreement(bucket: String, key: String, record: Map[, options: Map]) -> String",
         doc: "Writes `record` as JSON to S3 with SSE-KMS and returns its `s3://` URI.\n\
               The key is `kms_key` if given, else the AWS-managed S3 key. Options: `kms_key`, `region`.",
+    },
+    FnDoc {
+        name: "put_agreements",
+        group: "Records",
+        signature: "put_agreements(bucket: String, entries: Array[, options: Map]) -> Array",
+        doc: "Writes several records as `put_agreement` does, at once, and returns their `s3://` URIs in order.\n\
+              Each entry is `#{key, record}`; every entry is checked before the first write. Options (for all entries): `kms_key`, `region`.",
     },
     FnDoc {
         name: "load_partners",

@@ -1,17 +1,19 @@
-//! put_agreement and the small utilities that agreement records need.
+//! put_agreement, put_agreements and the small utilities that agreement records need.
 
 use std::rc::Rc;
 
-use rhai::{Dynamic, Map};
+use rhai::{Array, Dynamic, Map};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::super::convert::Options;
 use super::super::plan::PlannedChange;
 use super::super::registry::{register, Registrar};
+use super::super::steps::StepJob;
 use super::super::{HostContext, HostError};
 use super::no_options;
-use crate::types::{BucketName, ObjectKey};
+use crate::aws::Aws;
+use crate::types::{BucketName, KmsKey, ObjectKey, Region};
 
 pub fn register(registrar: &mut Registrar, ctx: &Rc<HostContext>) {
     let c = Rc::clone(ctx);
@@ -36,6 +38,25 @@ pub fn register(registrar: &mut Registrar, ctx: &Rc<HostContext>) {
         ],
         move |bucket: &str, key: &str, record: Map, options: Map| put_agreement(
             &c, bucket, key, record, &options
+        )
+        .map_err(HostError::into_rhai),
+    );
+    let c = Rc::clone(ctx);
+    register!(
+        registrar,
+        "put_agreements",
+        &["bucket: &str", "entries: Array", "Array"],
+        move |bucket: &str, entries: Array| {
+            put_agreements(&c, bucket, entries, &no_options()).map_err(HostError::into_rhai)
+        }
+    );
+    let c = Rc::clone(ctx);
+    register!(
+        registrar,
+        "put_agreements",
+        &["bucket: &str", "entries: Array", "options: Map", "Array"],
+        move |bucket: &str, entries: Array, options: Map| put_agreements(
+            &c, bucket, entries, &options
         )
         .map_err(HostError::into_rhai),
     );
@@ -73,15 +94,26 @@ pub fn canonical_json(value: &Dynamic) -> Result<String, HostError> {
     Ok(json.to_string())
 }
 
-fn put_agreement(
+/// An agreement record that has passed its checks and is ready to write.
+struct RecordJob {
+    region: Region,
+    bucket: BucketName,
+    key: ObjectKey,
+    body: Vec<u8>,
+    kms_key: Option<KmsKey>,
+    partner: String,
+    uri: String,
+}
+
+/// Checks one record and turns it into JSON. In plan mode it records the write and returns
+/// `None`.
+fn check_record(
     ctx: &HostContext,
-    bucket: &str,
+    bucket: &BucketName,
     key: &str,
     record: Map,
-    options: &Map,
-) -> Result<String, HostError> {
-    let options = Options::new("put_agreement", options, &["kms_key", "region"])?;
-    let bucket = BucketName::parse(bucket)?;
+    options: &Options,
+) -> Result<Option<RecordJob>, HostError> {
     let key = ObjectKey::parse(key)?;
     let kms_key = options.kms_key("kms_key")?;
     let region = ctx.region_or_default(options.region()?)?;
@@ -102,7 +134,7 @@ fn put_agreement(
         ctx.record_change(PlannedChange {
             operation: "put_agreement".into(),
             region: region.to_string(),
-            resource: uri.clone(),
+            resource: uri,
             targets: vec![],
             diff: vec![],
             detail: format!(
@@ -114,49 +146,131 @@ fn put_agreement(
                     .unwrap_or_default()
             ),
         });
-        return Ok(uri);
+        return Ok(None);
     }
-
-    let digest = hex::encode(Sha256::digest(&body));
-    let arguments =
-        json!({ "region": region, "bucket": bucket, "key": key, "body_sha256": digest });
     let partner = json
         .get("partner")
         .and_then(|p| p.get("account"))
         .and_then(|a| a.as_str())
         .unwrap_or("")
         .to_owned();
-    ctx.step("put_agreement", arguments, |_| {
-        let aws = ctx.aws()?;
+    Ok(Some(RecordJob {
+        region,
+        bucket: bucket.clone(),
+        key,
+        body,
+        kms_key,
+        partner,
+        uri,
+    }))
+}
+
+impl RecordJob {
+    /// The step's arguments: where the record goes and a digest of what it says.
+    fn arguments(&self) -> serde_json::Value {
+        let digest = hex::encode(Sha256::digest(&self.body));
+        json!({ "region": self.region, "bucket": self.bucket, "key": self.key, "body_sha256": digest })
+    }
+
+    async fn write(&self, aws: &Aws) -> Result<String, HostError> {
         let metadata = [
             ("agreement-type", "ami-sharing"),
-            ("partner-account", partner.as_str()),
+            ("partner-account", self.partner.as_str()),
             ("created-by", "amirun"),
         ];
-        ctx.block_on(async {
-            Ok(aws
-                .put_json(
-                    &region,
-                    &bucket,
-                    &key,
-                    body.clone(),
-                    kms_key.as_ref(),
-                    &metadata,
-                )
-                .await?)
-        })?;
-        tracing::info!(%uri, "wrote agreement record");
-        Ok(uri.clone())
+        aws.put_json(
+            &self.region,
+            &self.bucket,
+            &self.key,
+            self.body.clone(),
+            self.kms_key.as_ref(),
+            &metadata,
+        )
+        .await?;
+        tracing::info!(uri = %self.uri, "wrote agreement record");
+        Ok(self.uri.clone())
+    }
+}
+
+fn put_agreement(
+    ctx: &HostContext,
+    bucket: &str,
+    key: &str,
+    record: Map,
+    options: &Map,
+) -> Result<String, HostError> {
+    let options = Options::new("put_agreement", options, &["kms_key", "region"])?;
+    let bucket = BucketName::parse(bucket)?;
+    let Some(job) = check_record(ctx, &bucket, key, record, &options)? else {
+        return Ok(format!("s3://{bucket}/{key}"));
+    };
+    let aws = ctx.aws()?;
+    ctx.step("put_agreement", job.arguments(), |_| {
+        ctx.block_on(job.write(&aws))
     })
+}
+
+/// Writes several agreement records at once and returns their URIs in order. Every entry
+/// (`#{ key, record }`) is checked before the first write.
+fn put_agreements(
+    ctx: &HostContext,
+    bucket: &str,
+    entries: Array,
+    options: &Map,
+) -> Result<Array, HostError> {
+    let options = Options::new("put_agreements", options, &["kms_key", "region"])?;
+    let bucket = BucketName::parse(bucket)?;
+    let mut uris = Array::with_capacity(entries.len());
+    let mut jobs = Vec::new();
+    for (index, entry) in entries.into_iter().enumerate() {
+        let type_name = entry.type_name();
+        let mut entry = entry.try_cast::<Map>().ok_or_else(|| {
+            HostError::Rejected(format!(
+                "put_agreements: entry {index} is {type_name}, not a map; pass #{{ key: \"...\", record: #{{...}} }}"
+            ))
+        })?;
+        let key = entry.remove("key").filter(Dynamic::is_string);
+        let record = entry.remove("record").and_then(|r| r.try_cast::<Map>());
+        let (Some(key), Some(record)) = (key, record) else {
+            return Err(HostError::Rejected(format!(
+                "put_agreements: entry {index} needs `key` (a string) and `record` (a map)"
+            )));
+        };
+        if let Some(extra) = entry.keys().next() {
+            return Err(HostError::Rejected(format!(
+                "put_agreements: entry {index} has unknown field `{extra}`; entries hold only `key` and `record`"
+            )));
+        }
+        let key = key.to_string();
+        uris.push(format!("s3://{bucket}/{key}").into());
+        if let Some(job) = check_record(ctx, &bucket, &key, record, &options)? {
+            jobs.push(StepJob {
+                arguments: job.arguments(),
+                lane: key,
+                input: job,
+            });
+        }
+    }
+    if jobs.is_empty() {
+        return Ok(uris);
+    }
+    let aws = ctx.aws()?;
+    let aws = &aws;
+    let jobs: Vec<StepJob<&RecordJob>> = jobs
+        .iter()
+        .map(|job| StepJob {
+            arguments: job.arguments.clone(),
+            lane: job.lane.clone(),
+            input: &job.input,
+        })
+        .collect();
+    let written = ctx.steps("put_agreement", jobs, |job| job.write(aws))?;
+    Ok(written.into_iter().map(Dynamic::from).collect())
 }
 
 /// Checks each bucket once in the preflight, because a missing bucket would stop a run
 /// after its images are shared.
-fn check_bucket(
-    ctx: &HostContext,
-    region: &crate::types::Region,
-    bucket: &BucketName,
-) -> Result<(), HostError> {
+fn check_bucket(ctx: &HostContext, region: &Region, bucket: &BucketName) -> Result<(), HostError> {
     if !ctx.first_check(format!("bucket {bucket}")) {
         return Ok(());
     }

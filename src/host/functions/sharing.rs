@@ -1,4 +1,4 @@
-//! share, launch_permissions, and the identity functions default_region and caller_account.
+//! share, share_images, launch_permissions, and the identity functions default_region and caller_account.
 
 use std::rc::Rc;
 
@@ -9,6 +9,7 @@ use serde_json::json;
 use super::super::convert::{image_ref, share_targets, to_dynamic, Options};
 use super::super::plan::ImageRef;
 use super::super::registry::{register, Registrar};
+use super::super::steps::StepJob;
 use super::super::{HostContext, HostError};
 use super::images::image_info;
 use super::key_access::{grant_partners, image_keys, ImageKey};
@@ -19,8 +20,8 @@ use super::share_checks::{
     organization_warnings,
 };
 use super::share_plan::{plan_share_existing, plan_share_new};
-use crate::aws::{Change, ImageInfo, ImageState, PartnerGrant};
-use crate::types::{AccountId, ImageId, ShareTarget};
+use crate::aws::{Aws, Change, ImageInfo, ImageState, PartnerGrant};
+use crate::types::{AccountId, ImageId, KmsKey, ShareTarget};
 
 pub fn register(registrar: &mut Registrar, ctx: &Rc<HostContext>) {
     let c = Rc::clone(ctx);
@@ -39,6 +40,13 @@ pub fn register(registrar: &mut Registrar, ctx: &Rc<HostContext>) {
         &["image_id: &str", "targets: Dynamic", "options: Map", "Map"],
         move |image: &str, targets: Dynamic, options: Map| share(&c, image, &targets, &options)
             .map_err(HostError::into_rhai),
+    );
+    let c = Rc::clone(ctx);
+    register!(
+        registrar,
+        "share_images",
+        &["requests: Array", "Array"],
+        move |requests: Array| share_images(&c, requests).map_err(HostError::into_rhai)
     );
     let c = Rc::clone(ctx);
     register!(
@@ -90,6 +98,30 @@ struct ShareResult {
     warnings: Vec<String>,
 }
 
+/// A share that has passed every check and is ready to apply.
+struct ShareJob {
+    info: ImageInfo,
+    targets: Vec<ShareTarget>,
+    accounts: Vec<AccountId>,
+    keys: Vec<ImageKey>,
+    warnings: Vec<String>,
+    arguments: serde_json::Value,
+}
+
+/// A checked share request.
+enum CheckedShare {
+    /// Plan mode: the planned result.
+    Planned(Dynamic),
+    /// The image is under the AWS-managed key: share a copy under this key instead.
+    Reencrypt {
+        info: ImageInfo,
+        managed: ImageKey,
+        key: KmsKey,
+        targets: Vec<ShareTarget>,
+    },
+    Ready(ShareJob),
+}
+
 pub(super) fn share(
     ctx: &HostContext,
     image: &str,
@@ -97,6 +129,98 @@ pub(super) fn share(
     options: &Map,
 ) -> Result<Dynamic, HostError> {
     let options = Options::new("share", options, &["region", "reencrypt_key"])?;
+    match check_share(ctx, image, targets, &options)? {
+        CheckedShare::Planned(result) => Ok(result),
+        CheckedShare::Reencrypt {
+            info,
+            managed,
+            key,
+            targets,
+        } => share_reencrypted(ctx, &info, &managed, &key, &targets),
+        CheckedShare::Ready(job) => {
+            let aws = ctx.aws()?;
+            let owner = ctx.caller_account()?;
+            let result: ShareResult = ctx.step("share", job.arguments.clone(), |_| {
+                ctx.block_on(apply_share(&aws, &owner, &job))
+            })?;
+            to_dynamic(&result)
+        }
+    }
+}
+
+/// Shares several images at once and returns their results in order. Each request is
+/// `#{image_id, targets}` plus the options of `share`. Every request is checked before the
+/// first change; the images' shares then run concurrently.
+fn share_images(ctx: &HostContext, requests: Array) -> Result<Array, HostError> {
+    let mut checked = Vec::with_capacity(requests.len());
+    for (index, request) in requests.into_iter().enumerate() {
+        let type_name = request.type_name();
+        let mut options = request.try_cast::<Map>().ok_or_else(|| {
+            HostError::Rejected(format!(
+                "share_images: request {index} is {type_name}, not a map; pass #{{ image_id: \"ami-...\", targets: [...] }}"
+            ))
+        })?;
+        let image = options.remove("image_id").filter(Dynamic::is_string);
+        let targets = options.remove("targets");
+        let (Some(image), Some(targets)) = (image, targets) else {
+            return Err(HostError::Rejected(format!(
+                "share_images: request {index} needs `image_id` (a string) and `targets` (an array)"
+            )));
+        };
+        let options = Options::new("share_images", &options, &["region", "reencrypt_key"])?;
+        checked.push(check_share(ctx, &image.to_string(), &targets, &options)?);
+    }
+
+    let jobs: Vec<StepJob<&ShareJob>> = checked
+        .iter()
+        .filter_map(|share| match share {
+            CheckedShare::Ready(job) => Some(StepJob {
+                arguments: job.arguments.clone(),
+                lane: job.info.image_id.to_string(),
+                input: job,
+            }),
+            _ => None,
+        })
+        .collect();
+    let mut applied = if jobs.is_empty() {
+        Vec::new()
+    } else {
+        let aws = ctx.aws()?;
+        let owner = ctx.caller_account()?;
+        let (aws, owner) = (&aws, &owner);
+        ctx.steps("share", jobs, |job| apply_share(aws, owner, job))?
+    }
+    .into_iter();
+
+    let mut out = Array::with_capacity(checked.len());
+    for share in checked {
+        out.push(match share {
+            CheckedShare::Planned(result) => result,
+            CheckedShare::Reencrypt {
+                info,
+                managed,
+                key,
+                targets,
+            } => share_reencrypted(ctx, &info, &managed, &key, &targets)?,
+            CheckedShare::Ready(_) => {
+                let result: ShareResult = applied.next().ok_or_else(|| {
+                    HostError::failed("InternalError", "a share returned no result")
+                })?;
+                to_dynamic(&result)?
+            }
+        });
+    }
+    Ok(out)
+}
+
+/// Checks one share request before anything changes. In plan mode it returns the planned
+/// result.
+fn check_share(
+    ctx: &HostContext,
+    image: &str,
+    targets: &Dynamic,
+    options: &Options,
+) -> Result<CheckedShare, HostError> {
     let reencrypt_key = options.kms_key("reencrypt_key")?;
     let image = image_ref(ctx, image)?;
     let targets = share_targets(targets)?;
@@ -114,7 +238,8 @@ pub(super) fn share(
     let id = match &image {
         ImageRef::Planned(planned) => {
             let warnings = organization_warnings(&planned.label, &targets, &[]);
-            return plan_share_new(ctx, &planned.label, &region, &targets, &accounts, warnings);
+            return plan_share_new(ctx, &planned.label, &region, &targets, &accounts, warnings)
+                .map(CheckedShare::Planned);
         }
         ImageRef::Real(id) => id.clone(),
     };
@@ -129,61 +254,69 @@ pub(super) fn share(
     let keys = image_keys(ctx, &info)?;
     if let Some(managed) = keys.iter().find(|k| k.aws_managed) {
         return match reencrypt_key {
-            Some(key) => share_reencrypted(ctx, &info, managed, &key, &targets),
+            Some(key) => Ok(CheckedShare::Reencrypt {
+                info,
+                managed: managed.clone(),
+                key,
+                targets,
+            }),
             None => Err(aws_managed_key_error(&info, managed)),
         };
     }
     let warnings = organization_warnings(id.as_str(), &targets, &keys);
     if ctx.is_plan() {
-        return plan_share_existing(ctx, &info, &targets, &accounts, &keys, warnings);
+        return plan_share_existing(ctx, &info, &targets, &accounts, &keys, warnings)
+            .map(CheckedShare::Planned);
     }
 
     let target_names: Vec<String> = targets.iter().map(ToString::to_string).collect();
     let arguments = json!({ "region": region, "image_id": id, "targets": target_names });
-    let result: ShareResult = ctx.step("share", arguments, |_| {
-        let mut result = apply_share(ctx, &info, &targets, &accounts, &keys)?;
-        result.warnings = warnings;
-        Ok(result)
-    })?;
-    to_dynamic(&result)
+    Ok(CheckedShare::Ready(ShareJob {
+        info,
+        targets,
+        accounts,
+        keys,
+        warnings,
+        arguments,
+    }))
 }
 
 /// Key grants first, then snapshots, then launch permissions: if the run stops on the way,
 /// the image is not yet launchable by a partner who could not also copy and decrypt it.
-fn apply_share(
-    ctx: &HostContext,
-    info: &ImageInfo,
-    targets: &[ShareTarget],
-    accounts: &[AccountId],
-    keys: &[ImageKey],
+/// The current launch permissions are read while the snapshots are shared.
+async fn apply_share(
+    aws: &Aws,
+    owner: &AccountId,
+    job: &ShareJob,
 ) -> Result<ShareResult, HostError> {
-    let aws = ctx.aws()?;
+    let info = &job.info;
     let region = &info.region;
-    let grants = grant_partners(ctx, &info.image_id, keys, accounts)?;
-    if !accounts.is_empty() {
-        for snapshot in &info.snapshots {
-            ctx.block_on(async {
-                Ok(aws
-                    .modify_snapshot_permissions(
-                        region,
-                        &snapshot.snapshot_id,
-                        Change::Add,
-                        accounts,
-                    )
-                    .await?)
-            })?;
+    let grants = grant_partners(aws, owner, &info.image_id, &job.keys, &job.accounts).await?;
+    let snapshots = async {
+        if !job.accounts.is_empty() {
+            for snapshot in &info.snapshots {
+                aws.modify_snapshot_permissions(
+                    region,
+                    &snapshot.snapshot_id,
+                    Change::Add,
+                    &job.accounts,
+                )
+                .await?;
+            }
         }
-    }
+        Ok::<(), HostError>(())
+    };
     let current =
-        ctx.block_on(async { Ok(aws.launch_permissions(region, &info.image_id).await?) })?;
-    let (already, to_add): (Vec<ShareTarget>, Vec<ShareTarget>) =
-        targets.iter().cloned().partition(|t| current.contains(t));
+        async { Ok::<_, HostError>(aws.launch_permissions(region, &info.image_id).await?) };
+    let ((), current) = futures_util::future::try_join(snapshots, current).await?;
+    let (already, to_add): (Vec<ShareTarget>, Vec<ShareTarget>) = job
+        .targets
+        .iter()
+        .cloned()
+        .partition(|t| current.contains(t));
     if !to_add.is_empty() {
-        ctx.block_on(async {
-            Ok(aws
-                .modify_launch_permissions(region, &info.image_id, Change::Add, &to_add)
-                .await?)
-        })?;
+        aws.modify_launch_permissions(region, &info.image_id, Change::Add, &to_add)
+            .await?;
     }
     tracing::info!(image = %info.image_id, %region, added = to_add.len(), already = already.len(), "shared image");
     Ok(ShareResult {
@@ -197,7 +330,7 @@ fn apply_share(
             .map(|s| s.snapshot_id.to_string())
             .collect(),
         grants,
-        warnings: Vec::new(),
+        warnings: job.warnings.clone(),
     })
 }
 

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use futures_util::future::join_all;
 use rhai::{Dynamic, Map};
 
 use super::super::convert::{image_refs, Options};
@@ -75,7 +76,7 @@ fn wait_available(ctx: &HostContext, images: &Dynamic, options: &Map) -> Result<
 }
 
 /// Polls until every image is available. Each round makes one DescribeImages call per region
-/// for all of that region's pending images. The interval stays at the configured poll
+/// for all of that region's pending images, to all regions at once. The interval stays at the configured poll
 /// interval for the first `STEADY_POLLING` of the wait, which covers quick images, then grows
 /// by half each round, up to the maximum, for copies that take tens of minutes.
 pub fn wait_for_images(
@@ -102,8 +103,15 @@ pub fn wait_for_images(
     );
     let mut interval = ctx.settings.poll_interval;
     while !by_region.is_empty() {
-        for (region, ids) in by_region.iter_mut() {
-            let described = ctx.block_on(async { Ok(aws.describe_images(region, ids).await?) });
+        let round_started = Instant::now();
+        let aws = &aws;
+        let rounds = by_region.iter().map(|(region, ids)| async move {
+            aws.describe_images(region, ids)
+                .await
+                .map_err(HostError::from)
+        });
+        let described = ctx.block_on(async { Ok(join_all(rounds).await) })?;
+        for ((region, ids), described) in by_region.iter_mut().zip(described) {
             let infos = match described {
                 Ok(infos) => infos,
                 Err(HostError::Aws(error))
@@ -178,7 +186,9 @@ pub fn wait_for_images(
                 ),
             ));
         }
+        // The interval is the period between rounds, so a slow round does not stretch it.
         let sleep = interval
+            .saturating_sub(round_started.elapsed())
             .min(timeout.saturating_sub(started.elapsed()))
             .max(Duration::from_millis(10));
         ctx.block_on(async move {
