@@ -21,7 +21,7 @@ pub struct StepJob<J> {
     pub input: J,
 }
 
-/// What the journal says about a step before it runs.
+/// The journal's record of a step before it runs.
 enum Begun<T> {
     /// Done in an earlier attempt: its recorded result.
     Done(T),

@@ -68,7 +68,7 @@ fn agreement_records_are_written_together() {
 /// A copy that AWS refuses fails the run, the other copy of the batch is recorded as done,
 /// and the next attempt starts only the refused one.
 #[test]
-fn failed_copy_in_a_batch_is_the_only_one_repeated() {
+fn resume_after_refused_copy() {
     let world = World::new();
     world
         .proxy

@@ -283,7 +283,7 @@ fn check_share(
 
 /// Key grants first, then snapshots, then launch permissions: if the run stops on the way,
 /// the image is not yet launchable by a partner who could not also copy and decrypt it.
-/// The current launch permissions are read while the snapshots are shared.
+/// Reads the current launch permissions while the snapshots are shared.
 async fn apply_share(
     aws: &Aws,
     owner: &AccountId,
