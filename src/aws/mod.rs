@@ -9,6 +9,7 @@ mod images;
 mod kms;
 mod lifecycle;
 mod public_access;
+mod regions;
 mod s3;
 mod sharing;
 mod ssm;

@@ -94,6 +94,8 @@ pub struct HostContext {
     deferred: RefCell<Vec<DeferredCheck>>,
     /// Checks already made this session, by key, so each runs once.
     done_checks: RefCell<HashSet<String>>,
+    /// The regions enabled for the account once read; the inner `None` when unreadable.
+    pub(super) enabled_regions: RefCell<Option<Option<Vec<String>>>>,
     /// Copies started by this session per destination region, until seen available.
     pub(super) copies_in_flight: RefCell<HashMap<Region, Vec<ImageId>>>,
     mutations: Cell<usize>,
@@ -117,6 +119,7 @@ impl HostContext {
             available: RefCell::new(HashMap::new()),
             caller: RefCell::new(None),
             done_checks: RefCell::new(HashSet::new()),
+            enabled_regions: RefCell::new(None),
             deferred: RefCell::new(Vec::new()),
             copies_in_flight: RefCell::new(HashMap::new()),
             mutations: Cell::new(0),

@@ -223,3 +223,19 @@ pub fn to_dynamic<T: serde::Serialize>(value: &T) -> Result<Dynamic, HostError> 
     rhai::serde::to_dynamic(value)
         .map_err(|error| HostError::failed("ConversionError", error.to_string()))
 }
+
+/// Returns the map at `index` of a batch, or an error naming the function, the item and an
+/// example of the expected shape.
+pub fn batch_item(
+    function: &str,
+    index: usize,
+    item: Dynamic,
+    example: &str,
+) -> Result<Map, HostError> {
+    let type_name = item.type_name();
+    item.try_cast::<Map>().ok_or_else(|| {
+        HostError::Rejected(format!(
+            "{function}: item {index} is {type_name}, not a map; pass maps such as {example}"
+        ))
+    })
+}

@@ -37,6 +37,23 @@ fn calls_while_first_is_held(world: &World, operation: &str, expected: usize) ->
     seen
 }
 
+/// Runs `amirun eval SCRIPT` and expects it to fail.
+fn eval_fails(world: &World, script: &str) -> crate::support::Finished {
+    world
+        .amirun()
+        .env(
+            "AMIRUN_STATE_DIR",
+            world
+                .state
+                .path()
+                .to_str()
+                .expect("state path is not UTF-8"),
+        )
+        .args(["eval", script])
+        .run()
+        .failure(1)
+}
+
 #[test]
 fn copies_into_two_regions_start_together() {
     let world = World::new();
@@ -107,19 +124,7 @@ fn copy_images_checks_every_request_before_copying() {
     let script = format!(
         r#"copy_images("{image}", [#{{ region: "ap-southeast-1", name: "batch-copy" }}, #{{ region: "ap-nowhere", name: "batch-copy" }}])"#
     );
-    let finished = world
-        .amirun()
-        .env(
-            "AMIRUN_STATE_DIR",
-            world
-                .state
-                .path()
-                .to_str()
-                .expect("state path is not UTF-8"),
-        )
-        .args(["eval", &script])
-        .run()
-        .failure(1);
+    let finished = eval_fails(&world, &script);
     assert!(
         finished.stderr.contains("ap-nowhere"),
         "{}",
@@ -140,23 +145,11 @@ fn put_agreements_checks_every_entry_before_writing() {
         r#"put_agreements("{}", [#{{ key: "ok.json", record: #{{ n: 1 }} }}, #{{ key: "no-record.json" }}])"#,
         fixtures::RECORDS_BUCKET
     );
-    let finished = world
-        .amirun()
-        .env(
-            "AMIRUN_STATE_DIR",
-            world
-                .state
-                .path()
-                .to_str()
-                .expect("state path is not UTF-8"),
-        )
-        .args(["eval", &script])
-        .run()
-        .failure(1);
+    let finished = eval_fails(&world, &script);
     assert!(
         finished
             .stderr
-            .contains("put_agreements: entry 1 needs `key` (a string) and `record` (a map)"),
+            .contains("put_agreements: item 1 needs `key` (a string) and `record` (a map)"),
         "{}",
         finished.stderr
     );

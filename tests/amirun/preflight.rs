@@ -97,3 +97,28 @@ fn huge_timeout_is_rejected() {
         .failure(2)
         .stderr_contains("needs `timeout` above 0 and at most 2592000 seconds (30 days)");
 }
+
+/// AWS refuses a copy into an opt-in region the account never enabled, or into a region
+/// that does not exist, only after the source image is made; the preflight finds it first.
+#[test]
+fn partner_region_not_enabled_is_rejected() {
+    let world = World::new();
+    let partners = std::fs::canonicalize("tests/fixtures/partners/unknown_region.rhai")
+        .expect("fixture is missing");
+    let partners = format!("partners={}", partners.display());
+    let finished = world.run_eduglobal(&["--param", &partners]).failure(2);
+    assert!(
+        finished
+            .stderr
+            .contains("region `ap-nowhere-9` is not enabled for this account, or does not exist"),
+        "{}",
+        finished.stderr
+    );
+    assert!(
+        finished.stderr.contains("ap-southeast-1"),
+        "the error does not list the enabled regions: {}",
+        finished.stderr
+    );
+    assert_eq!(world.proxy.mutating_calls(), vec![]);
+    assert_eq!(world.proxy.count("DescribeRegions"), 1);
+}

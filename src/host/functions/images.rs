@@ -7,13 +7,16 @@ use rhai::{Array, Dynamic, Map};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::super::convert::{ami_name, image_ref, instance_id, real_image, to_dynamic, Options};
+use super::super::convert::{
+    ami_name, batch_item, image_ref, instance_id, real_image, to_dynamic, Options,
+};
 use super::super::plan::{ImageRef, PlannedChange};
 use super::super::registry::{register, Registrar};
 use super::super::steps::StepJob;
 use super::super::throttle::retry_throttled;
 use super::super::{HostContext, HostError};
 use super::no_options;
+use super::regions::check_region_enabled;
 use crate::aws::{Aws, CopyRequest, CreateRequest, ImageInfo, ImageState};
 use crate::types::{AmiName, ImageId, InstanceId, KmsKey, Region, Tags};
 
@@ -318,17 +321,13 @@ pub(super) fn copy_image(
 fn copy_images(ctx: &HostContext, image: &str, requests: Array) -> Result<Array, HostError> {
     let mut checked = Vec::with_capacity(requests.len());
     for (index, request) in requests.into_iter().enumerate() {
-        let type_name = request.type_name();
-        let Some(mut options) = request.try_cast::<Map>() else {
-            return Err(HostError::Rejected(format!(
-                "copy_images: request {index} is {type_name}, not a map; pass maps such as #{{ region: \"ap-southeast-1\" }}"
-            )));
-        };
+        let example = r#"#{ region: "ap-southeast-1" }"#;
+        let mut options = batch_item("copy_images", index, request, example)?;
         let region = match options.remove("region") {
             Some(region) if region.is_string() => region.to_string(),
             _ => {
                 return Err(HostError::Rejected(format!(
-                    "copy_images: request {index} has no `region` string; add the destination region, such as region: \"ap-southeast-1\""
+                    "copy_images: item {index} has no `region` string; add the destination region, such as region: \"ap-southeast-1\""
                 )))
             }
         };
@@ -440,6 +439,8 @@ fn check_copy(
                     .map(|_| ())
             });
         }
+        let destination = region.clone();
+        ctx.defer(move |ctx| check_region_enabled(ctx, &destination));
         let planned = ctx.plan.borrow_mut().new_image(&region, name.as_str());
         let encryption = match &kms_key {
             Some(key) => format!(", encrypted with {key}"),

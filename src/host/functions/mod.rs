@@ -8,6 +8,7 @@ mod lifecycle;
 mod partners;
 mod records;
 mod reencrypt;
+mod regions;
 mod report;
 mod share_checks;
 mod share_plan;

@@ -6,7 +6,7 @@ use rhai::{Array, Dynamic, Map};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::super::convert::Options;
+use super::super::convert::{batch_item, Options};
 use super::super::plan::PlannedChange;
 use super::super::registry::{register, Registrar};
 use super::super::steps::StepJob;
@@ -223,22 +223,18 @@ fn put_agreements(
     let mut uris = Array::with_capacity(entries.len());
     let mut jobs = Vec::new();
     for (index, entry) in entries.into_iter().enumerate() {
-        let type_name = entry.type_name();
-        let mut entry = entry.try_cast::<Map>().ok_or_else(|| {
-            HostError::Rejected(format!(
-                "put_agreements: entry {index} is {type_name}, not a map; pass #{{ key: \"...\", record: #{{...}} }}"
-            ))
-        })?;
+        let example = r#"#{ key: "agreements/partner.json", record: #{ ... } }"#;
+        let mut entry = batch_item("put_agreements", index, entry, example)?;
         let key = entry.remove("key").filter(Dynamic::is_string);
         let record = entry.remove("record").and_then(|r| r.try_cast::<Map>());
         let (Some(key), Some(record)) = (key, record) else {
             return Err(HostError::Rejected(format!(
-                "put_agreements: entry {index} needs `key` (a string) and `record` (a map)"
+                "put_agreements: item {index} needs `key` (a string) and `record` (a map)"
             )));
         };
         if let Some(extra) = entry.keys().next() {
             return Err(HostError::Rejected(format!(
-                "put_agreements: entry {index} has unknown field `{extra}`; entries hold only `key` and `record`"
+                "put_agreements: item {index} has unknown field `{extra}`; items contain only `key` and `record`"
             )));
         }
         let key = key.to_string();

@@ -6,7 +6,7 @@ use rhai::{Array, Dynamic, Map};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::super::convert::{image_ref, share_targets, to_dynamic, Options};
+use super::super::convert::{batch_item, image_ref, share_targets, to_dynamic, Options};
 use super::super::plan::ImageRef;
 use super::super::registry::{register, Registrar};
 use super::super::steps::StepJob;
@@ -154,17 +154,13 @@ pub(super) fn share(
 fn share_images(ctx: &HostContext, requests: Array) -> Result<Array, HostError> {
     let mut checked = Vec::with_capacity(requests.len());
     for (index, request) in requests.into_iter().enumerate() {
-        let type_name = request.type_name();
-        let mut options = request.try_cast::<Map>().ok_or_else(|| {
-            HostError::Rejected(format!(
-                "share_images: request {index} is {type_name}, not a map; pass #{{ image_id: \"ami-...\", targets: [...] }}"
-            ))
-        })?;
+        let example = r#"#{ image_id: "ami-...", targets: ["123456789012"] }"#;
+        let mut options = batch_item("share_images", index, request, example)?;
         let image = options.remove("image_id").filter(Dynamic::is_string);
         let targets = options.remove("targets");
         let (Some(image), Some(targets)) = (image, targets) else {
             return Err(HostError::Rejected(format!(
-                "share_images: request {index} needs `image_id` (a string) and `targets` (an array)"
+                "share_images: item {index} needs `image_id` (a string) and `targets` (an array)"
             )));
         };
         let options = Options::new("share_images", &options, &["region", "reencrypt_key"])?;
