@@ -1,5 +1,6 @@
 //! One function that configures the sandboxed engine.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rhai::packages::{
@@ -23,10 +24,9 @@ pub struct SandboxLimits {
     pub max_string_size: usize,
     /// Elements of an array, nested arrays counted in.
     pub max_array_size: usize,
-    /// Entries of a map, nested maps counted in.
-    // NOTE: Rhai checks these sizes at literals, `push` and property or array-index
-    // assignment, not at map-index assignment (`m[k] = big`), so a script can still build
-    // nested values far past them within the operation limit (about 800 MB seen in a test).
+    /// Entries of a map, nested maps counted in. Rhai checks this and the array limit at
+    /// literals, `push` and property or array-index assignment, not at map-index assignment
+    /// (`m[k] = big`), so `max_memory_growth` bounds what a script builds that way.
     pub max_map_size: usize,
     /// Variables alive at one time.
     pub max_variables: usize,
@@ -34,6 +34,9 @@ pub struct SandboxLimits {
     pub max_functions: usize,
     /// Wall-clock time from the start of compilation to the script's result.
     pub deadline: Duration,
+    /// Bytes by which the process's resident memory may grow while the script runs, checked
+    /// about once a millisecond. NOTE: read from /proc, so only Linux enforces it.
+    pub max_memory_growth: u64,
 }
 
 impl Default for SandboxLimits {
@@ -49,12 +52,15 @@ impl Default for SandboxLimits {
             max_variables: 256,
             max_functions: 64,
             deadline: Duration::from_secs(2),
+            max_memory_growth: 256 * 1024 * 1024,
         }
     }
 }
 
 /// The message the deadline check raises, matched to name the limit in errors.
 pub const DEADLINE_TOKEN: &str = "amirun-sandbox-deadline";
+/// The message the memory check raises, matched to name the limit in errors.
+pub const MEMORY_TOKEN: &str = "amirun-sandbox-memory";
 
 /// Builds an engine with only pure packages (no file, network, time or AWS functions), with
 /// `eval` and `import` disabled and every limit set. The deadline starts when the engine is
@@ -88,9 +94,43 @@ pub fn sandboxed_engine(limits: &SandboxLimits) -> Engine {
         .set_max_variables(limits.max_variables)
         .set_max_functions(limits.max_functions);
 
-    let deadline = Instant::now() + limits.deadline;
-    engine.on_progress(move |_| (Instant::now() > deadline).then(|| Dynamic::from(DEADLINE_TOKEN)));
+    let started = Instant::now();
+    let deadline = limits.deadline;
+    let memory_limit = limits.max_memory_growth;
+    let baseline = resident_bytes();
+    let last_check_ms = AtomicU64::new(0);
+    engine.on_progress(move |_| {
+        let elapsed = started.elapsed();
+        if elapsed > deadline {
+            return Some(Dynamic::from(DEADLINE_TOKEN));
+        }
+        // A single operation can copy a large value, so memory is checked by time, not by
+        // operation count: often enough to stop growth early, rarely enough to cost nothing.
+        let baseline = baseline?;
+        let now_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        if now_ms <= last_check_ms.load(Ordering::Relaxed) {
+            return None;
+        }
+        last_check_ms.store(now_ms, Ordering::Relaxed);
+        let grown = resident_bytes()?.saturating_sub(baseline);
+        (grown > memory_limit).then(|| Dynamic::from(MEMORY_TOKEN))
+    });
     engine.on_print(|text| tracing::info!(target: "partner_script", "{text}"));
     engine.on_debug(|text, _, _| tracing::debug!(target: "partner_script", "{text}"));
     engine
+}
+
+/// Resident memory of this process in bytes, from /proc/self/status; `None` where the system
+/// does not report it that way.
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+    let kibibytes: u64 = line
+        .trim_start_matches("VmRSS:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kibibytes * 1024)
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rhai::{Dynamic, Engine, EvalAltResult, ParseErrorType};
 
-use super::engine::{sandboxed_engine, SandboxLimits, DEADLINE_TOKEN};
+use super::engine::{sandboxed_engine, SandboxLimits, DEADLINE_TOKEN, MEMORY_TOKEN};
 use super::entry::{check_entries, EntriesError, EntryError, Partner};
 use crate::host::display::render_rhai_error;
 use crate::host::limits::{describe_limit, innermost};
@@ -124,6 +124,12 @@ fn describe_failure(
             Some(format!(
                 "exceeded the wall-clock deadline of {} ms",
                 limits.deadline.as_millis()
+            ))
+        }
+        EvalAltResult::ErrorTerminated(token, _) if token.to_string() == MEMORY_TOKEN => {
+            Some(format!(
+                "exceeded the memory limit of {} MiB; partner data needs far less, so look for values copied in a loop",
+                limits.max_memory_growth / (1024 * 1024)
             ))
         }
         EvalAltResult::ErrorParsing(ParseErrorType::Reserved(word), _) if word == "import" => Some(

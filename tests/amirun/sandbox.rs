@@ -37,6 +37,22 @@ fn partner_loop_fails_fast() {
     assert_no_call(&world);
 }
 
+/// Copies of a large value through map-index assignment pass Rhai's size limits; the
+/// memory limit stops them long before the machine runs out.
+#[test]
+fn partner_memory_growth_is_stopped() {
+    let world = World::new();
+    let started = Instant::now();
+    run_partners(&world, "memory.rhai")
+        .failure(2)
+        .stderr_contains(&format!(
+        "error: partner script {PARTNERS}/memory.rhai failed: exceeded the memory limit of 256 MiB"
+    ));
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(10), "took {elapsed:?}");
+    assert_no_call(&world);
+}
+
 /// The runbook catches the partner script's failure and goes on computing in its own engine,
 /// whose operation budget the partner script did not use up.
 #[test]
