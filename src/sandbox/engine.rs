@@ -24,9 +24,9 @@ pub struct SandboxLimits {
     pub max_string_size: usize,
     /// Elements of an array, nested arrays counted in.
     pub max_array_size: usize,
-    /// Entries of a map, nested maps counted in. Rhai checks this and the array limit at
-    /// literals, `push` and property or array-index assignment, not at map-index assignment
-    /// (`m[k] = big`), so `max_memory_growth` bounds what a script builds that way.
+    /// Entries of a map, nested maps counted in. Rhai does not check this or the array limit
+    /// when an array is assigned into a map by index (`m[k] = array`), so
+    /// `max_memory_growth` bounds what a script builds that way.
     pub max_map_size: usize,
     /// Variables alive at one time.
     pub max_variables: usize,
@@ -104,8 +104,8 @@ pub fn sandboxed_engine(limits: &SandboxLimits) -> Engine {
         if elapsed > deadline {
             return Some(Dynamic::from(DEADLINE_TOKEN));
         }
-        // A single operation can copy a large value, so memory is checked by time, not by
-        // operation count: often enough to stop growth early, rarely enough to cost nothing.
+        // One operation can copy a large value, so memory is checked by time rather than by
+        // operation count: at most once a millisecond, which keeps the reads of /proc cheap.
         let baseline = baseline?;
         let now_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
         if now_ms <= last_check_ms.load(Ordering::Relaxed) {
