@@ -6,6 +6,7 @@ mod clients;
 mod error;
 mod grants;
 mod images;
+mod instances;
 mod kms;
 mod lifecycle;
 mod public_access;

@@ -24,7 +24,15 @@ pub fn report(global: &GlobalArgs, args: &ReportArgs) -> Result<(), RunFailure> 
         None => None,
     };
 
-    let settings = host_settings(global, false, None)?;
+    let mut settings = host_settings(global, false, None)?;
+    // Every image names its region, so no default region is needed: use the first one
+    // unless the command line or the environment sets one.
+    let region_in_env = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some());
+    if settings.aws.region.is_none() && !region_in_env && specs.iter().all(|s| s.region.is_some()) {
+        settings.aws.region = specs.first().and_then(|spec| spec.region.clone());
+    }
     let runtime = runtime()?;
     let ctx = Rc::new(HostContext::new(
         runtime.handle().clone(),

@@ -9,13 +9,13 @@ use crate::types::{ImageId, Region};
 
 impl HostContext {
     /// Records a copy started by this session; it counts against its region's cap until it
-    /// is seen `available`.
+    /// is seen `available`. Recording a copy twice counts it once.
     pub fn copy_started(&self, region: &Region, image: &ImageId) {
-        self.copies_in_flight
-            .borrow_mut()
-            .entry(region.clone())
-            .or_default()
-            .push(image.clone());
+        let mut in_flight = self.copies_in_flight.borrow_mut();
+        let copies = in_flight.entry(region.clone()).or_default();
+        if !copies.contains(image) {
+            copies.push(image.clone());
+        }
     }
 
     /// Waits until fewer than the cap of this session's copies into `region` are pending.

@@ -58,9 +58,9 @@ impl HostContext {
     /// Runs a batch of steps of one operation. Every step is recorded as started, in one
     /// journal write, before the first call; steps done in an earlier attempt keep their
     /// recorded result. Lanes run concurrently, up to `MAX_LANES` at a time, and the jobs of
-    /// one lane run in order. Results come back in the order of `jobs`. When steps fail, the
-    /// others still complete and are recorded, and the first failure in `jobs` order is
-    /// returned, so a new attempt repeats only what failed.
+    /// one lane run in order. Each step's result is recorded as soon as it is known. Results
+    /// come back in the order of `jobs`. When steps fail, the others still run, and the
+    /// first failure in `jobs` order is returned, so a new attempt repeats only what failed.
     pub fn steps<J, T, F, Fut>(
         &self,
         operation: &str,
@@ -77,18 +77,16 @@ impl HostContext {
         let (begun, _) = self.begin(operation, &arguments)?;
 
         let mut results: Vec<Option<Result<T, HostError>>> = Vec::with_capacity(jobs.len());
-        let mut keys: Vec<Option<String>> = Vec::with_capacity(jobs.len());
-        let mut lanes: BTreeMap<String, Vec<(usize, J)>> = BTreeMap::new();
+        let mut lanes: BTreeMap<String, Vec<(usize, Option<String>, J)>> = BTreeMap::new();
         for (index, (job, begun)) in jobs.into_iter().zip(begun).enumerate() {
             match begun {
-                Begun::Done(result) => {
-                    results.push(Some(Ok(result)));
-                    keys.push(None);
-                }
+                Begun::Done(result) => results.push(Some(Ok(result))),
                 Begun::Run { key } => {
                     results.push(None);
-                    keys.push(key);
-                    lanes.entry(job.lane).or_default().push((index, job.input));
+                    lanes
+                        .entry(job.lane)
+                        .or_default()
+                        .push((index, key, job.input));
                 }
             }
         }
@@ -97,8 +95,12 @@ impl HostContext {
         let finished: Vec<(usize, Result<T, HostError>)> = self.block_on(async {
             let lanes = stream::iter(lanes.into_values().map(|lane| async move {
                 let mut out = Vec::with_capacity(lane.len());
-                for (index, input) in lane {
-                    out.push((index, run(input).await));
+                for (index, key, input) in lane {
+                    let result = match run(input).await {
+                        Ok(value) => self.complete(vec![(key, &value)]).map(|()| value),
+                        Err(error) => Err(error),
+                    };
+                    out.push((index, result));
                 }
                 out
             }));
@@ -113,16 +115,6 @@ impl HostContext {
         for (index, result) in finished {
             results[index] = Some(result);
         }
-
-        let done: Vec<(Option<String>, &T)> = results
-            .iter()
-            .zip(&keys)
-            .filter_map(|(result, key)| match (result, key) {
-                (Some(Ok(value)), Some(_)) => Some((key.clone(), value)),
-                _ => None,
-            })
-            .collect();
-        self.complete(done)?;
 
         let mut values = Vec::with_capacity(results.len());
         for result in results {

@@ -166,7 +166,18 @@ impl Session {
         match result {
             Ok(value) => {
                 self.imports.extend(imports);
-                Ok(value)
+                // Plan mode queues the checks that need AWS reads, as a run's preflight does.
+                self.interrupt.begin();
+                let checked = self.ctx.run_deferred();
+                self.interrupt.end();
+                match checked {
+                    Ok(()) => Ok(value),
+                    Err(HostError::Cancelled) => Err(EntryError::Cancelled),
+                    Err(error) => Err(EntryError::Runtime(format!(
+                        "plan check failed: {error}\ncode: {}",
+                        error.code()
+                    ))),
+                }
             }
             Err(_) if cancelled => Err(EntryError::Cancelled),
             Err(error) => Err(EntryError::Runtime(self.render(error, name))),

@@ -156,3 +156,64 @@ fn put_agreements_checks_every_entry_before_writing() {
     assert_eq!(world.proxy.count("PutObject"), 0);
     assert!(world.records().is_empty());
 }
+
+/// Two items with the same region and name would become one copy, the second item's
+/// options lost; they are rejected before any copy starts.
+#[test]
+fn copy_images_rejects_duplicate_destinations() {
+    let world = World::new();
+    let image = world.make_image("batch-source").image_id;
+    let script = format!(
+        r#"copy_images("{image}", [#{{ region: "ap-southeast-1", name: "batch-copy" }}, #{{ region: "ap-southeast-1", name: "batch-copy", description: "other" }}])"#
+    );
+    let finished = eval_fails(&world, &script);
+    assert!(
+        finished
+            .stderr
+            .contains("copy_images: items 0 and 1 both copy into ap-southeast-1 as \"batch-copy\""),
+        "{}",
+        finished.stderr
+    );
+    assert_eq!(world.proxy.count("CopyImage"), 0);
+}
+
+/// Two records under one key would leave only the second in S3.
+#[test]
+fn put_agreements_rejects_duplicate_keys() {
+    let world = World::new();
+    let script = format!(
+        r#"put_agreements("{}", [#{{ key: "dup.json", record: #{{ n: 1 }} }}, #{{ key: "dup.json", record: #{{ n: 2 }} }}])"#,
+        fixtures::RECORDS_BUCKET
+    );
+    let finished = eval_fails(&world, &script);
+    assert!(
+        finished
+            .stderr
+            .contains("put_agreements: items 0 and 1 both write `dup.json`"),
+        "{}",
+        finished.stderr
+    );
+    assert_eq!(world.proxy.count("PutObject"), 0);
+    assert!(world.records().is_empty());
+}
+
+/// Outside a run there is no preflight, so each copy checks its region before the batch
+/// starts any copy.
+#[test]
+fn copy_images_checks_region_outside_run() {
+    let world = World::new();
+    let image = world.make_image("batch-source").image_id;
+    let script = format!(
+        r#"copy_images("{image}", [#{{ region: "ap-southeast-1", name: "batch-copy" }}, #{{ region: "ap-nowhere-9", name: "batch-copy" }}])"#
+    );
+    let finished = eval_fails(&world, &script);
+    assert!(
+        finished
+            .stderr
+            .contains("region `ap-nowhere-9` is not enabled for this account, or does not exist"),
+        "{}",
+        finished.stderr
+    );
+    assert_eq!(world.proxy.count("CopyImage"), 0);
+    assert_eq!(world.proxy.count("DescribeRegions"), 1);
+}

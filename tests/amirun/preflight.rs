@@ -122,3 +122,30 @@ fn partner_region_not_enabled_is_rejected() {
     assert_eq!(world.proxy.mutating_calls(), vec![]);
     assert_eq!(world.proxy.count("DescribeRegions"), 1);
 }
+
+/// A mistyped instance ID fails the preflight, before the clean-up commands run on anything.
+#[test]
+fn missing_instance_is_rejected() {
+    let world = World::new();
+    let finished = world
+        .amirun()
+        .args(["run", "runbooks/eduglobal.rhai", "--state-dir"])
+        .arg_path(world.state.path())
+        .args([
+            "--param",
+            "source_instance=i-0123456789abcdef0",
+            "--param",
+            "version=2023.09.1",
+        ])
+        .run()
+        .failure(2);
+    assert!(
+        finished.stderr.contains(
+            "instance i-0123456789abcdef0 was not found in ap-south-1, or it is terminated"
+        ),
+        "{}",
+        finished.stderr
+    );
+    assert_eq!(world.proxy.mutating_calls(), vec![]);
+    assert_eq!(world.proxy.count("DescribeInstances"), 1);
+}

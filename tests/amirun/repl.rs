@@ -696,3 +696,23 @@ fn doc_writes_definition_files() {
     assert!(host.contains("/// Shares an image with accounts"));
     assert!(dir.path().join("__builtin__.d.rhai").exists());
 }
+
+/// Plan mode runs the checks a run's preflight makes, after each entry.
+#[test]
+fn plan_mode_checks_copy_region() {
+    let world = World::new();
+    let image = make_image(&world, "repl-plan-check");
+    let input = format!(
+        ":plan on\ncopy_image(\"{image}\", \"ap-nowhere-9\", #{{name: \"repl-plan-copy\"}})\n"
+    );
+    let finished = piped_repl(&world, &input).failure(1);
+    assert!(
+        finished
+            .stderr
+            .contains("plan check failed: region `ap-nowhere-9` is not enabled for this account"),
+        "{}",
+        finished.stderr
+    );
+    assert_eq!(world.proxy.count("DescribeRegions"), 1);
+    assert_eq!(world.proxy.count("CopyImage"), 0);
+}

@@ -261,6 +261,28 @@ fn share_reencrypts_aws_managed_image() {
     assert_eq!(names, [copy]);
 }
 
+/// Mock test: a batch whose second image needs re-encryption under a key from another
+/// region is rejected before the first image is shared.
+#[test]
+fn share_images_checks_reencrypt_key_first() {
+    let world = World::new();
+    let plain = world.make_image("Plain-v1");
+    let image = world.make_image("Secure-v1");
+    let describe = encrypted_image_rule(&image, AWS_MANAGED_KEY);
+    let key = aws_managed_key_rule();
+    let session = passthrough_session(&world, vec![&describe], vec![&key]);
+
+    let error = session.eval_err(&format!(
+        r#"share_images([#{{ image_id: "{}", targets: ["{PARTNER}"] }}, #{{ image_id: "{}", targets: ["{PARTNER}"], reencrypt_key: "arn:aws:kms:us-east-1:210987654321:key/1234abcd-12ab-34cd-56ef-1234567890ab" }}])"#,
+        plain.image_id, image.image_id
+    ));
+    assert!(error.contains("us-east-1"), "{error}");
+    assert!(world.launch_permissions(&plain.image_id).is_empty());
+    assert!(world.snapshot_permissions(&plain.snapshots[0]).is_empty());
+    assert_eq!(world.proxy.count("ModifyImageAttribute"), 0);
+    assert_eq!(world.proxy.count("CopyImage"), 0);
+}
+
 /// Mock test: CreateGrant fails with AWS's error code and message for a caller without
 /// kms:CreateGrant, which moto never denies. The error prints the key-policy statement, and
 /// no permission changes in the emulator.
@@ -609,6 +631,21 @@ fn report_flags_launch_without_snapshot() {
         .stdout_contains("IMAGE")
         .stdout_contains(&format!("{}  ap-south-1  {PARTNER}", image.image_id))
         .stdout_contains("1 issue(s):");
+}
+
+/// Images given as `region:ami-...` need no default region.
+#[test]
+fn report_needs_no_region_for_qualified_images() {
+    let world = World::new();
+    let image = world.make_image("Secure-v1");
+    world.grant_launch(&image.image_id, PARTNER);
+    world
+        .amirun()
+        .env_remove("AWS_REGION")
+        .args(["report", &format!("ap-south-1:{}", image.image_id)])
+        .run()
+        .success()
+        .stdout_contains(&format!("{}  ap-south-1  {PARTNER}", image.image_id));
 }
 
 #[test]

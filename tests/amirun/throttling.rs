@@ -34,6 +34,18 @@ fn request_limit_on_share_is_retried() {
 
 #[test]
 fn copies_per_region_are_capped() {
+    assert_copies_capped("copy_many.rhai");
+}
+
+#[test]
+fn copy_images_batch_is_capped() {
+    assert_copies_capped("copy_batch.rhai");
+}
+
+/// Runs a fixture that makes three copies into one region with a cap of one copy at a
+/// time, and checks that each copy started only after the previous one was available.
+#[track_caller]
+fn assert_copies_capped(fixture: &str) {
     let pending = Duration::from_millis(1500);
     let world = World::with_options(|mut options| {
         options.pending_for = pending;
@@ -41,7 +53,7 @@ fn copies_per_region_are_capped() {
     });
     world
         .runbook(
-            Path::new("tests/fixtures/runbooks/copy_many.rhai"),
+            &Path::new("tests/fixtures/runbooks").join(fixture),
             &["--max-copies-per-region", "1"],
         )
         .run()

@@ -15,6 +15,7 @@ use super::super::registry::{register, Registrar};
 use super::super::steps::StepJob;
 use super::super::throttle::retry_throttled;
 use super::super::{HostContext, HostError};
+use super::instances::check_instance_exists;
 use super::no_options;
 use super::regions::check_region_enabled;
 use crate::aws::{Aws, CopyRequest, CreateRequest, ImageInfo, ImageState};
@@ -123,6 +124,8 @@ fn create_image(
     if ctx.is_plan() {
         // A same-named image from another source would stop the real run after its first
         // changes, so the preflight looks for one once the script has run through.
+        let (check_region, check_instance) = (region.clone(), instance.clone());
+        ctx.defer(move |ctx| check_instance_exists(ctx, &check_region, &check_instance));
         let check = (region.clone(), step.clone(), name.clone(), instance.clone());
         ctx.defer(move |ctx| {
             let (region, step, name, instance) = check;
@@ -292,8 +295,22 @@ struct CopyJob {
 
 /// A checked copy request: recorded in a plan, or ready to start.
 enum CheckedCopy {
-    Planned(String),
+    Planned {
+        label: String,
+        region: Region,
+        name: AmiName,
+    },
     Ready(CopyJob),
+}
+
+impl CheckedCopy {
+    /// Where the copy goes and its name, which together must be unique.
+    fn destination(&self) -> (&Region, &AmiName) {
+        match self {
+            CheckedCopy::Planned { region, name, .. } => (region, name),
+            CheckedCopy::Ready(job) => (&job.region, &job.name),
+        }
+    }
 }
 
 pub(super) fn copy_image(
@@ -303,7 +320,7 @@ pub(super) fn copy_image(
     options: &Map,
 ) -> Result<String, HostError> {
     let job = match check_copy(ctx, "copy_image", image, region, options)? {
-        CheckedCopy::Planned(label) => return Ok(label),
+        CheckedCopy::Planned { label, .. } => return Ok(label),
         CheckedCopy::Ready(job) => job,
     };
     let aws = ctx.aws()?;
@@ -331,7 +348,17 @@ fn copy_images(ctx: &HostContext, image: &str, requests: Array) -> Result<Array,
                 )))
             }
         };
-        checked.push(check_copy(ctx, "copy_images", image, &region, &options)?);
+        let copy = check_copy(ctx, "copy_images", image, &region, &options)?;
+        if let Some(first) = checked
+            .iter()
+            .position(|other: &CheckedCopy| other.destination() == copy.destination())
+        {
+            let (region, name) = copy.destination();
+            return Err(HostError::Rejected(format!(
+                "copy_images: items {first} and {index} both copy into {region} as \"{name}\"; AMI names are unique per region, so give each copy its own name"
+            )));
+        }
+        checked.push(copy);
     }
 
     let mut jobs = Vec::new();
@@ -356,7 +383,7 @@ fn copy_images(ctx: &HostContext, image: &str, requests: Array) -> Result<Array,
     let mut out = Array::with_capacity(checked.len());
     for copy in &checked {
         match copy {
-            CheckedCopy::Planned(label) => out.push(label.clone().into()),
+            CheckedCopy::Planned { label, .. } => out.push(label.clone().into()),
             CheckedCopy::Ready(job) => {
                 let id = ids.next().ok_or_else(|| {
                     HostError::failed("InternalError", "a copy returned no image ID")
@@ -424,6 +451,9 @@ fn check_copy(
     let tags = run_tags(ctx, user_tags, &step)?;
 
     if ctx.is_plan() {
+        // The region first: the name check reads images in that region.
+        let destination = region.clone();
+        ctx.defer(move |ctx| check_region_enabled(ctx, &destination));
         if let ImageRef::Real(source_id) = &source {
             let check = (
                 region.clone(),
@@ -439,8 +469,6 @@ fn check_copy(
                     .map(|_| ())
             });
         }
-        let destination = region.clone();
-        ctx.defer(move |ctx| check_region_enabled(ctx, &destination));
         let planned = ctx.plan.borrow_mut().new_image(&region, name.as_str());
         let encryption = match &kms_key {
             Some(key) => format!(", encrypted with {key}"),
@@ -457,9 +485,15 @@ fn check_copy(
                 source.label()
             ),
         });
-        return Ok(CheckedCopy::Planned(planned.label));
+        return Ok(CheckedCopy::Planned {
+            label: planned.label,
+            region,
+            name,
+        });
     }
 
+    // A run checked this in its preflight; the REPL and `eval` check it here.
+    check_region_enabled(ctx, &region)?;
     Ok(CheckedCopy::Ready(CopyJob {
         source: real_image(&source)?.clone(),
         source_region,
@@ -498,7 +532,10 @@ async fn start_copy(ctx: &HostContext, aws: &Aws, job: &CopyJob) -> Result<Image
     ctx.wait_for_copy_slot(aws, &job.region).await?;
     let request = &request;
     let result = retry_throttled(|| async move { Ok(aws.copy_image(request).await?) }).await;
-    recover_lost_reply(aws, result, &job.region, &job.step, &job.name, origin).await
+    let id = recover_lost_reply(aws, result, &job.region, &job.step, &job.name, origin).await?;
+    // Counted at once, so that the next copy of the same lane waits for a slot.
+    ctx.copy_started(&job.region, &id);
+    Ok(id)
 }
 
 /// Notes a copy that was started or adopted, for the copy cap and later waits.

@@ -13,7 +13,7 @@ use super::super::registry::{register, Registrar};
 use super::super::{HostContext, HostError};
 use super::no_options;
 use crate::aws::CommandResult;
-use crate::types::InputError;
+use crate::types::{InputError, InstanceId, Region};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -65,6 +65,8 @@ fn prepare_instance(
     }
 
     if ctx.is_plan() {
+        let (check_region, check_instance) = (region.clone(), instance.clone());
+        ctx.defer(move |ctx| check_instance_exists(ctx, &check_region, &check_instance));
         ctx.record_change(PlannedChange {
             operation: "prepare_instance".into(),
             region: region.to_string(),
@@ -104,4 +106,31 @@ fn prepare_instance(
         Ok(result)
     })?;
     to_dynamic(&result)
+}
+
+/// Checks once per session that the instance exists, because SendCommand and CreateImage
+/// would otherwise fail only after the run's first changes. When the instance cannot be
+/// read, the check is skipped with a warning.
+pub(super) fn check_instance_exists(
+    ctx: &HostContext,
+    region: &Region,
+    instance: &InstanceId,
+) -> Result<(), HostError> {
+    if !ctx.first_check(format!("instance {region} {instance}")) {
+        return Ok(());
+    }
+    let aws = ctx.aws()?;
+    match ctx.block_on(async { Ok(aws.instance_exists(region, instance).await?) }) {
+        Ok(true) => return Ok(()),
+        Ok(false) => {}
+        Err(HostError::Cancelled) => return Err(HostError::Cancelled),
+        Err(error) => {
+            // A caller without ec2:DescribeInstances may still image the instance.
+            tracing::warn!(%error, %instance, "cannot read the instance; its existence is not checked");
+            return Ok(());
+        }
+    }
+    Err(HostError::Rejected(format!(
+        "instance {instance} was not found in {region}, or it is terminated; check the instance ID, or name the instance's region with --region or options.region"
+    )))
 }

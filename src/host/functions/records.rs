@@ -238,7 +238,16 @@ fn put_agreements(
             )));
         }
         let key = key.to_string();
-        uris.push(format!("s3://{bucket}/{key}").into());
+        let uri: Dynamic = format!("s3://{bucket}/{key}").into();
+        if let Some(first) = uris
+            .iter()
+            .position(|other| other.to_string() == uri.to_string())
+        {
+            return Err(HostError::Rejected(format!(
+                "put_agreements: items {first} and {index} both write `{key}`; the second would replace the first, so give each record its own key"
+            )));
+        }
+        uris.push(uri);
         if let Some(job) = check_record(ctx, &bucket, &key, record, &options)? {
             jobs.push(StepJob {
                 arguments: job.arguments(),

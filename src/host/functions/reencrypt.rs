@@ -61,7 +61,11 @@ pub fn share_reencrypted(
 
 /// The re-encryption key must be a customer-managed key in the image's region, because the
 /// copy is made there.
-fn check_reencrypt_key(ctx: &HostContext, info: &ImageInfo, key: &KmsKey) -> Result<(), HostError> {
+pub(super) fn check_reencrypt_key(
+    ctx: &HostContext,
+    info: &ImageInfo,
+    key: &KmsKey,
+) -> Result<(), HostError> {
     if let Some(region) = key.arn_region() {
         if region != info.region.as_str() {
             return Err(InputError::new(

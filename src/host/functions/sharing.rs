@@ -14,7 +14,7 @@ use super::super::{HostContext, HostError};
 use super::images::image_info;
 use super::key_access::{grant_partners, image_keys, ImageKey};
 use super::no_options;
-use super::reencrypt::share_reencrypted;
+use super::reencrypt::{check_reencrypt_key, share_reencrypted};
 use super::share_checks::{
     aws_managed_key_error, check_block_public_access, check_public_unencrypted, check_targets,
     organization_warnings,
@@ -160,7 +160,7 @@ fn share_images(ctx: &HostContext, requests: Array) -> Result<Array, HostError> 
         let targets = options.remove("targets");
         let (Some(image), Some(targets)) = (image, targets) else {
             return Err(HostError::Rejected(format!(
-                "share_images: item {index} needs `image_id` (a string) and `targets` (an array)"
+                "share_images: item {index} needs `image_id` (a string) and `targets` (an account ID or an array of them)"
             )));
         };
         let options = Options::new("share_images", &options, &["region", "reencrypt_key"])?;
@@ -250,12 +250,15 @@ fn check_share(
     let keys = image_keys(ctx, &info)?;
     if let Some(managed) = keys.iter().find(|k| k.aws_managed) {
         return match reencrypt_key {
-            Some(key) => Ok(CheckedShare::Reencrypt {
-                info,
-                managed: managed.clone(),
-                key,
-                targets,
-            }),
+            Some(key) => {
+                check_reencrypt_key(ctx, &info, &key)?;
+                Ok(CheckedShare::Reencrypt {
+                    info,
+                    managed: managed.clone(),
+                    key,
+                    targets,
+                })
+            }
             None => Err(aws_managed_key_error(&info, managed)),
         };
     }

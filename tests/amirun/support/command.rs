@@ -114,6 +114,12 @@ impl Amirun {
         self
     }
 
+    /// Removes a variable from the environment of the command.
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.command.env_remove(key);
+        self
+    }
+
     pub fn run(mut self) -> Finished {
         let Output {
             status,
