@@ -42,29 +42,44 @@ async fn provision(endpoint: &str) -> Result<(), Box<dyn std::error::Error>> {
 
 async fn report(endpoint: &str) -> Result<(), Box<dyn std::error::Error>> {
     let images = fixtures::owned_images(endpoint, REPORT_REGIONS).await?;
-    println!(
-        "{:<16} {:<24} {:<40} {:<30} snapshots shared with",
-        "region", "image", "name", "launchable by"
-    );
+    let mut rows = vec![[
+        "region".to_owned(),
+        "image".to_owned(),
+        "name".to_owned(),
+        "launchable by".to_owned(),
+        "snapshots shared with".to_owned(),
+    ]];
     for image in images {
         let snapshots: Vec<String> = image
             .snapshots
             .iter()
-            .map(|(id, accounts)| format!("{id}: {}", accounts.join(",")))
+            .map(|(id, accounts)| match accounts.is_empty() {
+                true => format!("{id}: (none)"),
+                false => format!("{id}: {}", accounts.join(",")),
+            })
             .collect();
-        let launch = if image.launch.is_empty() {
-            "(owner only)".to_owned()
-        } else {
-            image.launch.join(",")
+        let launch = match image.launch.is_empty() {
+            true => "(owner only)".to_owned(),
+            false => image.launch.join(","),
         };
-        println!(
-            "{:<16} {:<24} {:<40} {:<30} {}",
+        rows.push([
             image.region,
             image.image_id,
             image.name,
             launch,
-            snapshots.join("; ")
-        );
+            snapshots.join("; "),
+        ]);
+    }
+    let widths: Vec<usize> = (0..5)
+        .map(|column| rows.iter().map(|row| row[column].len()).max().unwrap_or(0))
+        .collect();
+    for row in &rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        println!("{}", cells.join("  ").trim_end());
     }
     Ok(())
 }

@@ -42,7 +42,7 @@ pub fn report(global: &GlobalArgs, args: &ReportArgs) -> Result<(), RunFailure> 
     let report = sharing_report(&ctx, &specs, partners.as_deref()).map_err(failure)?;
     match global.output {
         OutputFormat::Json => print_value(&serde_json::to_value(&report).unwrap_or_default()),
-        OutputFormat::Text => print_table(&report),
+        OutputFormat::Text => print_table(&report, args.partners.is_some()),
     }
     Ok(())
 }
@@ -56,7 +56,7 @@ fn failure(error: HostError) -> RunFailure {
     }
 }
 
-fn print_table(report: &SharingReport) {
+fn print_table(report: &SharingReport, partners_checked: bool) {
     let header = [
         "IMAGE",
         "REGION",
@@ -135,6 +135,11 @@ fn print_table(report: &SharingReport) {
         line(row.iter().map(String::as_str).collect());
     }
 
+    if !partners_checked {
+        crate::outln!(
+            "\nAccounts were not compared with a partner list; pass --partners SCRIPT to flag accounts that are not partners."
+        );
+    }
     if report.issues.is_empty() {
         crate::outln!("\nNo inconsistencies found.");
         return;

@@ -97,8 +97,9 @@ pub fn markdown() -> String {
         let _ = write!(text, "\n### `{module}`\n");
         for function in module_functions(module).unwrap_or_default() {
             let _ = write!(text, "\n#### `{}`\n", function.signature());
+            // Stdlib comments wrap one paragraph over several lines, which Markdown joins.
             if !function.doc.is_empty() {
-                let _ = write!(text, "\n{}\n", paragraphs(&function.doc));
+                let _ = write!(text, "\n{}\n", function.doc);
             }
         }
     }
@@ -264,5 +265,14 @@ mod tests {
             .expect("by_region missing");
         assert!(by_region.doc.starts_with("Groups partners by region"));
         assert!(module_functions("std/none").is_none());
+    }
+
+    #[test]
+    fn markdown_keeps_stdlib_paragraphs_whole() {
+        let text = markdown();
+        assert!(
+            text.contains("the partners' `kms_key` (all\npartners of a region"),
+            "a wrapped stdlib comment was split into paragraphs"
+        );
     }
 }

@@ -645,7 +645,8 @@ fn report_needs_no_region_for_qualified_images() {
         .args(["report", &format!("ap-south-1:{}", image.image_id)])
         .run()
         .success()
-        .stdout_contains(&format!("{}  ap-south-1  {PARTNER}", image.image_id));
+        .stdout_contains(&format!("{}  ap-south-1  {PARTNER}", image.image_id))
+        .stdout_contains("Accounts were not compared with a partner list; pass --partners SCRIPT");
 }
 
 #[test]
