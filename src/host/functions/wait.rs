@@ -145,7 +145,7 @@ pub fn wait_for_images(
                         done.insert(info.image_id.clone(), "available".to_owned());
                     }
                     ImageState::Pending => {
-                        let detail = snapshot_detail(ctx, &aws, region, &info, progress.is_live());
+                        let detail = snapshot_detail(ctx, aws, region, &info, progress.is_live());
                         progress.update(&info.image_id, &detail);
                     }
                     ImageState::Failed | ImageState::Other(_) => {
