@@ -30,6 +30,12 @@ fn plan_makes_no_mutating_call() {
     assert!(plan.contains("copy_image in ap-southeast-3"), "{plan}");
     assert!(plan.contains("+ 123456789015"), "{plan}");
     assert_eq!(plan.matches("put_agreement").count(), 4, "{plan}");
+    assert_eq!(
+        plan.matches("the record names an image known only after the run, so its key and content will differ")
+            .count(),
+        4,
+        "{plan}"
+    );
 }
 
 #[test]

@@ -131,6 +131,13 @@ fn check_record(
     if ctx.is_plan() {
         let (check_region, check_name) = (region.clone(), bucket.clone());
         ctx.defer(move |ctx| check_bucket(ctx, &check_region, &check_name));
+        // A record that names a planned image gets its real key and content only in the run.
+        let placeholder = String::from_utf8_lossy(&body).contains("(new image ");
+        let provisional = if placeholder {
+            "; the record names an image known only after the run, so its key and content will differ"
+        } else {
+            ""
+        };
         ctx.record_change(PlannedChange {
             operation: "put_agreement".into(),
             region: region.to_string(),
@@ -138,7 +145,7 @@ fn check_record(
             targets: vec![],
             diff: vec![],
             detail: format!(
-                "{} bytes of JSON, SSE-KMS{}",
+                "{} bytes of JSON, SSE-KMS{}{provisional}",
                 body.len(),
                 kms_key
                     .as_ref()
