@@ -8,6 +8,7 @@ pub mod display;
 mod engine;
 mod error;
 pub mod functions;
+mod interrupt;
 pub mod limits;
 mod plan;
 mod progress;
@@ -22,4 +23,5 @@ pub use context::{
 };
 pub use engine::{runbook_engine, PrintTarget};
 pub use error::{HostError, HostResult};
+pub use interrupt::Interrupt;
 pub use plan::{Plan, PlannedChange};

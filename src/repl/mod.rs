@@ -11,7 +11,6 @@ mod format;
 mod help;
 mod helper;
 mod history;
-mod interrupt;
 mod main_loop;
 mod session;
 
@@ -23,9 +22,9 @@ pub use format::Style;
 pub use main_loop::Repl;
 pub use session::{EntryError, Session};
 
+use crate::host::Interrupt;
 use crate::host::{HostContext, HostSettings, PrintTarget};
 use crate::runbook::{RunFailure, ENGINE_STACK_BYTES};
-use interrupt::Interrupt;
 
 /// Settings of a REPL or `eval` session.
 #[derive(Debug, Clone)]

@@ -11,9 +11,9 @@ use rhai::{Dynamic, Engine, EvalAltResult, Map, Module, Scope, Stmt, AST};
 use sha2::{Digest, Sha256};
 
 use super::help;
-use super::interrupt::Interrupt;
 use crate::aws::AuditRun;
 use crate::host::display::render_with_sources;
+use crate::host::Interrupt;
 use crate::host::{
     runbook_engine, stdlib, HostContext, HostError, Mode, Plan, PlannedChange, PrintTarget, RunInfo,
 };

@@ -13,8 +13,8 @@ use crate::aws::AuditRun;
 use crate::host::display::render_with_sources;
 use crate::host::limits::describe_limit;
 use crate::host::{
-    runbook_engine, stdlib, HostContext, HostError, HostSettings, Mode, PlannedChange, PrintTarget,
-    RunInfo,
+    runbook_engine, stdlib, HostContext, HostError, HostSettings, Interrupt, Mode, PlannedChange,
+    PrintTarget, RunInfo,
 };
 use crate::journal::{Journal, JournalHeader, StateLock};
 
@@ -129,7 +129,7 @@ fn run_on_engine_thread(
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let ctx = Rc::new(HostContext::new(
-        runtime,
+        runtime.clone(),
         request.settings.clone(),
         base_dir,
     ));
@@ -200,6 +200,13 @@ fn run_on_engine_thread(
     ctx.mode.set(Mode::Execute);
     *ctx.plan.borrow_mut() = Default::default();
 
+    // Ctrl-C stops the run at its current AWS call or wait, so that the journal shows where
+    // it stopped and the same command resumes it.
+    let interrupt = Interrupt::new(ctx.cancel_handle(), false);
+    if let Err(error) = interrupt.listen(&runtime) {
+        tracing::warn!(%error, "cannot watch for Ctrl-C; it ends the run at once");
+    }
+    interrupt.begin();
     let value = evaluate(&engine, &ast, &loaded, &run, &ctx)
         .map_err(|error| run_failure(&error, &loaded, &engine, &ctx, &run))?;
     if let Some(journal) = ctx.journal.borrow_mut().as_mut() {

@@ -210,3 +210,41 @@ fn second_concurrent_run_is_rejected() {
     );
     assert_complete_rollout(&world);
 }
+
+/// Ctrl-C stops a run at its current call with a message, and the same command resumes it.
+#[test]
+fn ctrl_c_stops_run_for_resume() {
+    let world = World::new();
+    let hold = world.proxy.hold_reply("CopyImage", 1);
+    let child = world
+        .eduglobal(&[])
+        .command()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn failed");
+    assert!(
+        hold.wait_held(Duration::from_secs(60)),
+        "amirun never sent CopyImage"
+    );
+    let signalled = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill failed");
+    assert!(signalled.success());
+    let output = child.wait_with_output().expect("wait failed");
+    hold.release();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cancelled by the operator"), "{stderr}");
+    assert!(
+        stderr.contains("stopped; run the same command again to resume it"),
+        "{stderr}"
+    );
+
+    world
+        .run_eduglobal(&[])
+        .success()
+        .stderr_contains("resuming run");
+    assert_complete_rollout(&world);
+}

@@ -1,5 +1,5 @@
-//! Ctrl-C while an entry runs: cancel the AWS call or wait in progress and return to the
-//! prompt, instead of ending the process.
+//! Ctrl-C while host functions run: cancel the AWS call or wait in progress, so that a REPL
+//! entry returns to the prompt and a run stops where its journal can resume it.
 
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,8 +48,10 @@ impl Interrupt {
     }
 
     fn on_signal(&self) {
-        if self.running.load(Ordering::SeqCst) {
-            tracing::debug!("Ctrl-C: cancelling the entry in progress");
+        // Outside the REPL a second Ctrl-C ends the process, for a call that does not stop.
+        let repeated = self.cancelled.load(Ordering::SeqCst) && !self.interactive;
+        if self.running.load(Ordering::SeqCst) && !repeated {
+            tracing::debug!("Ctrl-C: cancelling the call in progress");
             self.cancelled.store(true, Ordering::SeqCst);
             // A stored permit also cancels a call that starts after this signal.
             self.cancel.notify_one();
