@@ -239,3 +239,17 @@ pub fn batch_item(
         ))
     })
 }
+
+/// Names the batch item in an error about its input, so that the caller can find it.
+pub fn in_item(function: &str, index: usize, error: HostError) -> HostError {
+    match error {
+        HostError::Input(mut input) => {
+            input.fix = format!("{} ({function} item {index})", input.fix);
+            HostError::Input(input)
+        }
+        HostError::Rejected(message) => {
+            HostError::Rejected(format!("{function} item {index}: {message}"))
+        }
+        other => other,
+    }
+}

@@ -126,7 +126,12 @@ fn copy_images_checks_every_request_before_copying() {
     );
     let finished = eval_fails(&world, &script);
     assert!(
-        finished.stderr.contains("ap-nowhere"),
+        finished.stderr.contains("invalid region `ap-nowhere`"),
+        "{}",
+        finished.stderr
+    );
+    assert!(
+        finished.stderr.contains("(copy_images item 1)"),
         "{}",
         finished.stderr
     );

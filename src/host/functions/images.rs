@@ -8,7 +8,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::super::convert::{
-    ami_name, batch_item, image_ref, instance_id, real_image, to_dynamic, Options,
+    ami_name, batch_item, image_ref, in_item, instance_id, real_image, to_dynamic, Options,
 };
 use super::super::plan::{ImageRef, PlannedChange};
 use super::super::registry::{register, Registrar};
@@ -348,7 +348,8 @@ fn copy_images(ctx: &HostContext, image: &str, requests: Array) -> Result<Array,
                 )))
             }
         };
-        let copy = check_copy(ctx, "copy_images", image, &region, &options)?;
+        let copy = check_copy(ctx, "copy_images", image, &region, &options)
+            .map_err(|error| in_item("copy_images", index, error))?;
         if let Some(first) = checked
             .iter()
             .position(|other: &CheckedCopy| other.destination() == copy.destination())

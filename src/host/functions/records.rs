@@ -6,7 +6,7 @@ use rhai::{Array, Dynamic, Map};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::super::convert::{batch_item, Options};
+use super::super::convert::{batch_item, in_item, Options};
 use super::super::plan::PlannedChange;
 use super::super::registry::{register, Registrar};
 use super::super::steps::StepJob;
@@ -255,7 +255,9 @@ fn put_agreements(
             )));
         }
         uris.push(uri);
-        if let Some(job) = check_record(ctx, &bucket, &key, record, &options)? {
+        let checked = check_record(ctx, &bucket, &key, record, &options)
+            .map_err(|error| in_item("put_agreements", index, error))?;
+        if let Some(job) = checked {
             jobs.push(StepJob {
                 arguments: job.arguments(),
                 lane: key,

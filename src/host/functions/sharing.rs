@@ -6,7 +6,7 @@ use rhai::{Array, Dynamic, Map};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::super::convert::{batch_item, image_ref, share_targets, to_dynamic, Options};
+use super::super::convert::{batch_item, image_ref, in_item, share_targets, to_dynamic, Options};
 use super::super::plan::ImageRef;
 use super::super::registry::{register, Registrar};
 use super::super::steps::StepJob;
@@ -163,8 +163,10 @@ fn share_images(ctx: &HostContext, requests: Array) -> Result<Array, HostError> 
                 "share_images: item {index} needs `image_id` (a string) and `targets` (an account ID or an array of them)"
             )));
         };
-        let options = Options::new("share_images", &options, &["region", "reencrypt_key"])?;
-        checked.push(check_share(ctx, &image.to_string(), &targets, &options)?);
+        let checked_item = Options::new("share_images", &options, &["region", "reencrypt_key"])
+            .and_then(|options| check_share(ctx, &image.to_string(), &targets, &options))
+            .map_err(|error| in_item("share_images", index, error))?;
+        checked.push(checked_item);
     }
 
     let jobs: Vec<StepJob<&ShareJob>> = checked
