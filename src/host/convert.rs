@@ -248,7 +248,7 @@ pub fn in_item(function: &str, index: usize, error: HostError) -> HostError {
             HostError::Input(input)
         }
         HostError::Rejected(message) => {
-            HostError::Rejected(format!("{function} item {index}: {message}"))
+            HostError::Rejected(format!("{function}: item {index}: {message}"))
         }
         other => other,
     }
