@@ -237,6 +237,12 @@ impl HostContext {
         self.done_checks.borrow_mut().insert(key)
     }
 
+    /// Makes the check of `key` due again, after it failed: a failed check must fail again
+    /// on the next call rather than count as passed.
+    pub fn forget_check(&self, key: &str) {
+        self.done_checks.borrow_mut().remove(key);
+    }
+
     pub fn is_fresh(&self, id: &ImageId) -> bool {
         self.fresh_images.borrow().contains(id)
     }

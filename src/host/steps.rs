@@ -72,6 +72,24 @@ impl HostContext {
         F: Fn(J) -> Fut,
         Fut: Future<Output = Result<T, HostError>>,
     {
+        self.steps_replaying(operation, jobs, |_, _| {}, run)
+    }
+
+    /// Runs a batch as [`HostContext::steps`] does, and first calls `replay` with each job
+    /// whose result the journal recorded in an earlier attempt.
+    pub fn steps_replaying<J, T, R, F, Fut>(
+        &self,
+        operation: &str,
+        jobs: Vec<StepJob<J>>,
+        replay: R,
+        run: F,
+    ) -> Result<Vec<T>, HostError>
+    where
+        T: Serialize + DeserializeOwned,
+        R: Fn(&J, &T),
+        F: Fn(J) -> Fut,
+        Fut: Future<Output = Result<T, HostError>>,
+    {
         let arguments: Vec<serde_json::Value> =
             jobs.iter().map(|job| job.arguments.clone()).collect();
         let (begun, _) = self.begin(operation, &arguments)?;
@@ -80,7 +98,10 @@ impl HostContext {
         let mut lanes: BTreeMap<String, Vec<(usize, Option<String>, J)>> = BTreeMap::new();
         for (index, (job, begun)) in jobs.into_iter().zip(begun).enumerate() {
             match begun {
-                Begun::Done(result) => results.push(Some(Ok(result))),
+                Begun::Done(result) => {
+                    replay(&job.input, &result);
+                    results.push(Some(Ok(result)));
+                }
                 Begun::Run { key } => {
                     results.push(None);
                     lanes

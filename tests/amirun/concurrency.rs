@@ -222,3 +222,66 @@ fn copy_images_checks_region_outside_run() {
     assert_eq!(world.proxy.count("CopyImage"), 0);
     assert_eq!(world.proxy.count("DescribeRegions"), 1);
 }
+
+/// A rejected region stays rejected: the same batch again starts no copy either.
+#[test]
+fn rejected_region_is_checked_again() {
+    let world = World::new();
+    let image = world.make_image("batch-source").image_id;
+    let batch = format!(
+        r#"copy_images("{image}", [#{{ region: "ap-southeast-1", name: "batch-copy" }}, #{{ region: "ap-nowhere-9", name: "batch-copy" }}])"#
+    );
+    let script = format!("try {{ {batch} }} catch (e) {{ }}\n{batch}");
+    let finished = eval_fails(&world, &script);
+    assert!(
+        finished
+            .stderr
+            .contains("region `ap-nowhere-9` is not enabled for this account, or does not exist"),
+        "{}",
+        finished.stderr
+    );
+    assert_eq!(world.proxy.count("CopyImage"), 0);
+}
+
+/// After a resume, a copy that the journal records as started still holds its region's
+/// only slot until it is available.
+#[test]
+fn cap_counts_copies_of_earlier_attempt() {
+    let pending = Duration::from_secs(3);
+    let world = World::with_options(|mut options| {
+        options.pending_for = pending;
+        options
+    });
+    let runbook = std::path::Path::new("tests/fixtures/runbooks/copy_batch.rhai");
+    let cap = ["--max-copies-per-region", "1"];
+    let child = world
+        .runbook(runbook, &cap)
+        .command()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn failed");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while world.proxy.count("CopyImage") < 1 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The first copy's result is in the journal; the run now waits for a slot.
+    std::thread::sleep(Duration::from_millis(300));
+    let signalled = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill failed");
+    assert!(signalled.success());
+    let stopped = child.wait_with_output().expect("wait failed");
+    assert_eq!(stopped.status.code(), Some(1));
+    assert_eq!(world.proxy.count("CopyImage"), 1);
+
+    world.runbook(runbook, &cap).run().success();
+    let times = world.proxy.call_times("CopyImage");
+    assert_eq!(times.len(), 3);
+    let gap = times[1].duration_since(times[0]);
+    assert!(
+        gap >= pending - Duration::from_millis(200),
+        "the resumed run started a copy {gap:?} after the earlier attempt's, before it was available"
+    );
+}

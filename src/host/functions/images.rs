@@ -377,7 +377,12 @@ fn copy_images(ctx: &HostContext, image: &str, requests: Array) -> Result<Array,
     } else {
         let aws = ctx.aws()?;
         let aws = &aws;
-        ctx.steps("copy_image", jobs, |job| start_copy(ctx, aws, job))?
+        // Copies that the journal records as started may still be running: they count
+        // against the cap before any new copy waits for a slot.
+        let recorded = |job: &&CopyJob, id: &ImageId| ctx.copy_started(&job.region, id);
+        ctx.steps_replaying("copy_image", jobs, recorded, |job| {
+            start_copy(ctx, aws, job)
+        })?
     };
 
     let mut ids = ids.into_iter();
@@ -515,6 +520,8 @@ fn check_copy(
 async fn start_copy(ctx: &HostContext, aws: &Aws, job: &CopyJob) -> Result<ImageId, HostError> {
     let origin = Origin::Image(&job.source);
     if let Some(found) = find_made(aws, &job.region, &job.step, &job.name, origin).await? {
+        // An earlier attempt's copy may still be running, so it takes a slot too.
+        ctx.copy_started(&job.region, &found);
         return Ok(found);
     }
     let token = client_token(&job.source, &job.region, &job.name);

@@ -116,7 +116,8 @@ pub(super) fn check_instance_exists(
     region: &Region,
     instance: &InstanceId,
 ) -> Result<(), HostError> {
-    if !ctx.first_check(format!("instance {region} {instance}")) {
+    let key = format!("instance {region} {instance}");
+    if !ctx.first_check(key.clone()) {
         return Ok(());
     }
     let aws = ctx.aws()?;
@@ -130,6 +131,7 @@ pub(super) fn check_instance_exists(
             return Ok(());
         }
     }
+    ctx.forget_check(&key);
     Err(HostError::Rejected(format!(
         "instance {instance} was not found in {region}, or it is terminated; check the instance ID, or name the instance's region with --region or options.region"
     )))

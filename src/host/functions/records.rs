@@ -285,11 +285,12 @@ fn put_agreements(
 /// Checks each bucket once in the preflight, because a missing bucket would stop a run
 /// after its images are shared.
 fn check_bucket(ctx: &HostContext, region: &Region, bucket: &BucketName) -> Result<(), HostError> {
-    if !ctx.first_check(format!("bucket {bucket}")) {
+    let key = format!("bucket {bucket}");
+    if !ctx.first_check(key.clone()) {
         return Ok(());
     }
     let aws = ctx.aws()?;
-    match ctx.block_on(async { Ok(aws.head_bucket(region, bucket).await?) }) {
+    let checked = match ctx.block_on(async { Ok(aws.head_bucket(region, bucket).await?) }) {
         Err(HostError::Aws(error)) if matches!(error.status, Some(403 | 404)) || error.is_not_found() => {
             Err(HostError::Rejected(format!(
                 "S3 bucket `{bucket}` does not exist or this account may not use it ({}); create it, or name another bucket",
@@ -297,5 +298,9 @@ fn check_bucket(ctx: &HostContext, region: &Region, bucket: &BucketName) -> Resu
             )))
         }
         other => other,
+    };
+    if checked.is_err() {
+        ctx.forget_check(&key);
     }
+    checked
 }

@@ -8,9 +8,7 @@ use crate::types::Region;
 /// first changes. When the list of regions cannot be read (DescribeRegions denied, say),
 /// the check is skipped with a warning, because the copy itself still reports the problem.
 pub fn check_region_enabled(ctx: &HostContext, region: &Region) -> Result<(), HostError> {
-    if !ctx.first_check(format!("region {region}")) {
-        return Ok(());
-    }
+    // The list is read once per session, so every call checks its region again.
     let Some(enabled) = ctx.enabled_regions()? else {
         return Ok(());
     };
