@@ -304,7 +304,7 @@ enum CheckedCopy {
 }
 
 impl CheckedCopy {
-    /// Where the copy goes and its name, which together must be unique.
+    /// Returns where the copy goes and its name, which together must be unique.
     fn destination(&self) -> (&Region, &AmiName) {
         match self {
             CheckedCopy::Planned { region, name, .. } => (region, name),

@@ -173,7 +173,7 @@ fn check_record(
 }
 
 impl RecordJob {
-    /// The step's arguments: where the record goes and a digest of its content.
+    /// Returns the step's arguments: where the record goes and a digest of its content.
     fn arguments(&self) -> serde_json::Value {
         let digest = hex::encode(Sha256::digest(&self.body));
         json!({ "region": self.region, "bucket": self.bucket, "key": self.key, "body_sha256": digest })
