@@ -1,12 +1,12 @@
 //! Batches that run at once: the copies of a rollout, the shares of its regions and its
-//! agreement records. Each test holds one reply at the proxy and checks that the batch's
+//! agreement records. Each test delays one reply at the proxy and checks that the batch's
 //! other calls still arrive, then that the run finishes as an uninterrupted one does.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::rollout_state::assert_complete_rollout;
-use crate::support::{fixtures, World};
+use crate::support::{fixtures, send_ctrl_c, World};
 
 /// Holds the first reply to `operation`, and returns how many `operation` calls reached the
 /// proxy while it was held (waiting up to 20 s for `expected` of them).
@@ -243,7 +243,7 @@ fn rejected_region_is_checked_again() {
     assert_eq!(world.proxy.count("CopyImage"), 0);
 }
 
-/// After a resume, a copy that the journal records as started still holds its region's
+/// After a resume, a copy that the journal records as started still takes its region's
 /// only slot until it is available.
 #[test]
 fn cap_counts_copies_of_earlier_attempt() {
@@ -267,11 +267,7 @@ fn cap_counts_copies_of_earlier_attempt() {
     }
     // The first copy's result is in the journal; the run now waits for a slot.
     std::thread::sleep(Duration::from_millis(300));
-    let signalled = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill failed");
-    assert!(signalled.success());
+    send_ctrl_c(&child);
     let stopped = child.wait_with_output().expect("wait failed");
     assert_eq!(stopped.status.code(), Some(1));
     assert_eq!(world.proxy.count("CopyImage"), 1);

@@ -98,8 +98,8 @@ fn huge_timeout_is_rejected() {
         .stderr_contains("needs `timeout` above 0 and at most 2592000 seconds (30 days)");
 }
 
-/// AWS refuses a copy into an opt-in region the account never enabled, or into a region
-/// that does not exist, only after the source image is made; the preflight finds it first.
+/// AWS rejects a copy into an opt-in region the account never enabled, or into a region that
+/// does not exist, only after the source image is made. The preflight finds it first.
 #[test]
 fn partner_region_not_enabled_is_rejected() {
     let world = World::new();

@@ -5,7 +5,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use crate::rollout_state::assert_complete_rollout;
-use crate::support::{Amirun, World};
+use crate::support::{send_ctrl_c, Amirun, World};
 
 /// Starts `amirun` and kills it while the reply to its first `operation` is held at the
 /// proxy, that is after the emulator has done the work.
@@ -227,11 +227,7 @@ fn ctrl_c_stops_run_for_resume() {
         hold.wait_held(Duration::from_secs(60)),
         "amirun never sent CopyImage"
     );
-    let signalled = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill failed");
-    assert!(signalled.success());
+    send_ctrl_c(&child);
     let output = child.wait_with_output().expect("wait failed");
     hold.release();
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -64,11 +64,11 @@ pub async fn grant_partners(
     for key in keys.iter().filter(|k| !k.aws_managed) {
         for account in accounts {
             let name = grant_name(image.as_str(), account);
-            let made = aws
+            let ensured = aws
                 .ensure_partner_grant(&key.region, &key.arn, &name, account, owner)
                 .await
                 .map_err(HostError::from);
-            let grant = made.map_err(|error| explain_denied(error, image, key, accounts))?;
+            let grant = ensured.map_err(|error| explain_denied(error, image, key, accounts))?;
             if grant.created {
                 tracing::info!(%image, key = %key.arn, %account, grant = %grant.grant_id, "granted key access to partner");
             }

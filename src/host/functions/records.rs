@@ -1,5 +1,6 @@
 //! put_agreement, put_agreements and the small utilities that agreement records need.
 
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use rhai::{Array, Dynamic, Map};
@@ -228,6 +229,7 @@ fn put_agreements(
     let options = Options::new("put_agreements", options, &["kms_key", "region"])?;
     let bucket = BucketName::parse(bucket)?;
     let mut uris = Array::with_capacity(entries.len());
+    let mut first_of_key: HashMap<String, usize> = HashMap::new();
     let mut jobs = Vec::new();
     for (index, entry) in entries.into_iter().enumerate() {
         let example = r#"#{ key: "agreements/partner.json", record: #{ ... } }"#;
@@ -245,16 +247,12 @@ fn put_agreements(
             )));
         }
         let key = key.to_string();
-        let uri: Dynamic = format!("s3://{bucket}/{key}").into();
-        if let Some(first) = uris
-            .iter()
-            .position(|other| other.to_string() == uri.to_string())
-        {
+        if let Some(first) = first_of_key.insert(key.clone(), index) {
             return Err(HostError::Rejected(format!(
                 "put_agreements: items {first} and {index} both write `{key}`; the second would replace the first, so give each record its own key"
             )));
         }
-        uris.push(uri);
+        uris.push(format!("s3://{bucket}/{key}").into());
         let checked = check_record(ctx, &bucket, &key, record, &options)
             .map_err(|error| in_item("put_agreements", index, error))?;
         if let Some(job) = checked {
@@ -270,15 +268,9 @@ fn put_agreements(
     }
     let aws = ctx.aws()?;
     let aws = &aws;
-    let jobs: Vec<StepJob<&RecordJob>> = jobs
-        .iter()
-        .map(|job| StepJob {
-            arguments: job.arguments.clone(),
-            lane: job.lane.clone(),
-            input: &job.input,
-        })
-        .collect();
-    let written = ctx.steps("put_agreement", jobs, |job| job.write(aws))?;
+    let written = ctx.steps("put_agreement", jobs, |job: RecordJob| async move {
+        job.write(aws).await
+    })?;
     Ok(written.into_iter().map(Dynamic::from).collect())
 }
 

@@ -22,7 +22,8 @@ fn targets_value(targets: &[ShareTarget]) -> Dynamic {
 }
 
 /// Copies an image that is under the AWS-managed key into the same region under `key`, waits
-/// for the copy, and shares the copy instead.
+/// for the copy, and shares the copy instead. The caller has checked `key` with
+/// `check_reencrypt_key`.
 pub fn share_reencrypted(
     ctx: &HostContext,
     info: &ImageInfo,
@@ -30,7 +31,6 @@ pub fn share_reencrypted(
     key: &KmsKey,
     targets: &[ShareTarget],
 ) -> Result<Dynamic, HostError> {
-    check_reencrypt_key(ctx, info, key)?;
     tracing::warn!(image = %info.image_id, key = %managed.arn, new_key = %key, "the image is under the AWS-managed key; sharing a copy under the customer-managed key instead");
     let mut copy_options = Map::new();
     copy_options.insert("kms_key".into(), key.to_string().into());

@@ -23,8 +23,8 @@ pub fn check_region_enabled(ctx: &HostContext, region: &Region) -> Result<(), Ho
 }
 
 impl HostContext {
-    /// The regions enabled for this account, read once per session; `None` when they cannot
-    /// be read.
+    /// Returns the regions enabled for this account, read once per session, or `None` when
+    /// they cannot be read.
     fn enabled_regions(&self) -> Result<Option<Vec<String>>, HostError> {
         if let Some(cached) = self.enabled_regions.borrow().as_ref() {
             return Ok(cached.clone());

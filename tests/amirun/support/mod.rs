@@ -13,6 +13,16 @@ pub use command::{Amirun, Finished};
 pub use emulator::Emulator;
 pub use proxy::{Proxy, ProxyOptions};
 
+/// Sends SIGINT (Ctrl-C) to a child process, as a terminal would.
+#[track_caller]
+pub fn send_ctrl_c(child: &std::process::Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill failed");
+    assert!(status.success(), "kill -INT {} failed", child.id());
+}
+
 /// Runs an SDK future from a synchronous test.
 pub fn block_on<T>(future: impl Future<Output = T>) -> T {
     tokio::runtime::Builder::new_current_thread()
